@@ -1,0 +1,106 @@
+"""Typed settings. This module is the only reader of ``os.environ``."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+
+def _keys(raw: str) -> dict[str, str]:
+    """Parse ``AKID:SECRET,AKID2:SECRET2`` into a mapping."""
+    pairs = {}
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        akid, _, secret = item.partition(":")
+        if not akid or not secret:
+            raise ValueError("HITL_ACCESS_KEYS entries must look like ACCESS_KEY_ID:SECRET")
+        pairs[akid] = secret
+    return pairs
+
+
+def _broker_from(redis_url: str) -> str:
+    """Default broker: the same Redis server, database 1 (state lives in the URL's own db)."""
+    base, _, tail = redis_url.rpartition("/")
+    if tail.isdigit() and base.count("/") >= 2:
+        return f"{base}/{int(tail) + 1}"
+    return redis_url.rstrip("/") + "/1"
+
+
+@dataclasses.dataclass
+class Settings:
+    """Everything the app, workers and CLI can be configured with."""
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str = ""
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    access_keys: dict[str, str] = dataclasses.field(default_factory=dict)
+    secret_key: str = "dev-insecure-secret-change-me"
+    public_url: str = "http://127.0.0.1:8080"
+    data_dir: str = "var/data"
+    max_clock_skew_seconds: int = 300
+    # output storage: "local" (files under data_dir/s3/<bucket>/<key>) or "s3"
+    output_backend: str = "local"
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    webhook_urls: list[str] = dataclasses.field(default_factory=list)
+    webhook_secret: str | None = None
+    max_answer_bytes: int = 1_048_576
+    lease_heartbeat_seconds: int = 300
+    broker_visibility_timeout: int = 300
+    reaper_interval_seconds: float = 5.0
+    outbox_grace_seconds: float = 10.0
+    log_level: str = "INFO"
+    testing: bool = False
+    session_cookie_secure: bool = False
+
+    def __post_init__(self):
+        if not self.broker_url:
+            self.broker_url = _broker_from(self.redis_url)
+        if len(self.account_id) != 12 or not self.account_id.isdigit():
+            raise ValueError("account_id must be 12 digits")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides) -> "Settings":
+        """Build settings from HITL_* environment variables, then apply overrides."""
+        env = os.environ if environ is None else environ
+        values: dict = {}
+
+        def put(field, var, convert=str):
+            if var in env and env[var] != "":
+                values[field] = convert(env[var])
+
+        put("redis_url", "HITL_REDIS_URL")
+        put("broker_url", "HITL_BROKER_URL")
+        put("region", "HITL_REGION")
+        put("account_id", "HITL_ACCOUNT_ID")
+        put("access_keys", "HITL_ACCESS_KEYS", _keys)
+        put("secret_key", "HITL_SECRET_KEY")
+        put("public_url", "HITL_PUBLIC_URL", lambda v: v.rstrip("/"))
+        put("data_dir", "HITL_DATA_DIR")
+        put("max_clock_skew_seconds", "HITL_MAX_CLOCK_SKEW_SECONDS", int)
+        put("output_backend", "HITL_OUTPUT_BACKEND")
+        put("s3_endpoint_url", "HITL_S3_ENDPOINT_URL")
+        put("s3_region", "HITL_S3_REGION")
+        put("s3_access_key_id", "HITL_S3_ACCESS_KEY_ID")
+        put("s3_secret_access_key", "HITL_S3_SECRET_ACCESS_KEY")
+        put("webhook_urls", "HITL_WEBHOOK_URLS", lambda v: [u.strip() for u in v.split(",") if u.strip()])
+        put("webhook_secret", "HITL_WEBHOOK_SECRET")
+        put("max_answer_bytes", "HITL_MAX_ANSWER_BYTES", int)
+        put("lease_heartbeat_seconds", "HITL_LEASE_HEARTBEAT_SECONDS", int)
+        put("broker_visibility_timeout", "HITL_BROKER_VISIBILITY_TIMEOUT", int)
+        put("reaper_interval_seconds", "HITL_REAPER_INTERVAL_SECONDS", float)
+        put("outbox_grace_seconds", "HITL_OUTBOX_GRACE_SECONDS", float)
+        put("log_level", "HITL_LOG_LEVEL")
+        put("session_cookie_secure", "HITL_SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true", "yes"))
+        values.update(overrides)
+        return cls(**values)

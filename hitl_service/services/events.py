@@ -1,0 +1,90 @@
+"""Status-change events (A2I's EventBridge shape) delivered to webhooks at least once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from hitl_service.domain.timefmt import iso_ms, now_ms
+from hitl_service.services.context import ServiceContext
+from hitl_service.services.finalize import backoff_seconds
+from hitl_service.store import keys
+
+log = logging.getLogger(__name__)
+
+EVENT_LOG_LIMIT = 10_000
+
+
+def _state_key(name: str) -> str:
+    return f"{keys.PREFIX}events:state:{name}"
+
+
+def endpoints_for(ctx: ServiceContext, loop: dict) -> list[dict]:
+    """The flow's own webhook endpoints, plus the globally configured ones."""
+    hooks = json.loads(loop.get("webhooks") or "[]")
+    for url in ctx.settings.webhook_urls:
+        hooks.append({"url": url, "secret": ctx.settings.webhook_secret or ""})
+    return hooks
+
+
+def loop_event_view(loop: dict) -> dict:
+    return {
+        "name": loop["name"], "arn": loop["arn"], "flow_arn": loop["flow_arn"], "status": loop["status"],
+        "created": iso_ms(int(loop["created_ms"])), "failure_code": loop.get("failure_code") or None,
+        "failure_reason": loop.get("failure_reason") or None, "output_uri": loop.get("output_uri") or None,
+    }
+
+
+def record_delivery(ctx: ServiceContext, entry: dict) -> None:
+    pipe = ctx.store.r.pipeline(transaction=True)
+    pipe.lpush(keys.EVENT_LOG, json.dumps(entry, separators=(",", ":")))
+    pipe.ltrim(keys.EVENT_LOG, 0, EVENT_LOG_LIMIT - 1)
+    pipe.execute()
+
+
+def deliver_pending_events(ctx: ServiceContext, limit: int = 100) -> int:
+    """Deliver every due event once; failed endpoints are retried later with backoff."""
+    from hitl_service.output.webhooks import WebhookDeliveryError, deliver_webhook, status_change_event
+
+    r = ctx.store.r
+    now = now_ms()
+    due = r.zrangebyscore(keys.OUTBOX_EVENTS, "-inf", now, start=0, num=limit)
+    delivered = 0
+    for name in due:
+        loop = ctx.store.get_loop(name)
+        if loop is None or loop.get("status") not in ("Completed", "Failed", "Stopped"):
+            r.zrem(keys.OUTBOX_EVENTS, name)
+            r.delete(_state_key(name))
+            continue
+        hooks = endpoints_for(ctx, loop)
+        state = r.hgetall(_state_key(name))
+        event = status_change_event(loop_event_view(loop), region=ctx.settings.region,
+                                    account_id=ctx.settings.account_id)
+        pending_delay = None
+        for hook in hooks:
+            url = hook["url"]
+            if state.get(url) == "done":
+                continue
+            attempt = int(state.get(url) or 0) + 1
+            entry = {"time": iso_ms(now_ms()), "loop": name, "status": loop["status"], "url": url,
+                     "attempt": attempt, "event_id": event["id"]}
+            try:
+                started = time.perf_counter()
+                code = deliver_webhook(url, hook.get("secret") or "", event)
+                entry.update(result="delivered", http_status=code, ms=round((time.perf_counter() - started) * 1000, 1))
+                r.hset(_state_key(name), url, "done")
+                delivered += 1
+            except WebhookDeliveryError as exc:
+                entry.update(result="failed", error=str(exc)[:300])
+                r.hset(_state_key(name), url, attempt)
+                delay = backoff_seconds(attempt)
+                pending_delay = delay if pending_delay is None else min(pending_delay, delay)
+            record_delivery(ctx, entry)
+            log.info("webhook loop=%s url=%s attempt=%s result=%s", name, url, attempt, entry["result"])
+        if pending_delay is None:
+            r.zrem(keys.OUTBOX_EVENTS, name)
+            r.delete(_state_key(name))
+        else:
+            r.zadd(keys.OUTBOX_EVENTS, {name: now_ms() + int(pending_delay * 1000)}, xx=True)
+    return delivered

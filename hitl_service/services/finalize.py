@@ -1,0 +1,66 @@
+"""Finishing a loop: write output.json (when there are answers), then make the status terminal."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from hitl_service.domain.timefmt import now_ms, utc_from_ms
+from hitl_service.services.context import ServiceContext
+from hitl_service.store import keys
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = keys.PREFIX + "finalize:attempts"
+MAX_BACKOFF_SECONDS = 300.0
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Exponential backoff with full jitter, capped so an outage is retried at least every 5 minutes."""
+    ceiling = min(MAX_BACKOFF_SECONDS, 2.0 ** min(attempt, 10))
+    return random.uniform(ceiling / 2, ceiling)
+
+
+def write_loop_output(ctx: ServiceContext, loop: dict, storage) -> str:
+    """Write the loop's output.json (same bytes on every attempt) and return its s3:// URI."""
+    from hitl_service.output.document import build_output_document, output_key, output_uri
+
+    answers = ctx.store.loop_answers(loop["name"])
+    bucket, key = output_key(loop["output_path"], loop["flow"], loop["name"], utc_from_ms(int(loop["created_ms"])))
+    import json
+
+    activation = json.loads(loop["activation"]) if loop.get("activation") else None
+    body = build_output_document(flow_definition_arn=loop["flow_arn"], loop_name=loop["name"],
+                                 input_content=loop["input"], answers=answers, activation_results=activation)
+    storage.put(bucket, key, body)
+    return output_uri(bucket, key)
+
+
+def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
+    """Idempotently finish a closing loop; on a storage failure reschedule it and re-raise."""
+    loop = ctx.store.get_loop(name)
+    if loop is None:
+        ctx.store.r.zrem(keys.OUTBOX_FINALIZE, name)
+        return "missing"
+    if not loop.get("target"):
+        return "open"
+    if loop["status"] == loop["target"]:
+        ctx.store.r.zrem(keys.OUTBOX_FINALIZE, name)
+        return "already"
+    uri = ""
+    if int(loop.get("answers") or 0) > 0:
+        try:
+            uri = write_loop_output(ctx, loop, storage)
+        except Exception as exc:
+            attempt = ctx.store.r.hincrby(ATTEMPTS, name, 1)
+            delay = backoff_seconds(attempt)
+            pipe = ctx.store.r.pipeline(transaction=True)
+            pipe.zadd(keys.OUTBOX_FINALIZE, {name: now_ms() + int(delay * 1000)}, xx=True)
+            pipe.hincrby(keys.COUNTERS, "output_write_failures", 1)
+            pipe.execute()
+            log.warning("output write failed loop=%s attempt=%s retry_in=%.1fs error=%s", name, attempt, delay, exc)
+            raise
+    outcome = ctx.store.scripts.mark_loop_finished(args=[name, uri, now_ms()])
+    ctx.store.r.hdel(ATTEMPTS, name)
+    log.info("loop finished loop=%s status=%s output=%s outcome=%s", name, loop["target"], uri or "-", outcome)
+    return outcome

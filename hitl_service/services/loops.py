@@ -1,0 +1,125 @@
+"""Human loop operations: start, describe, list, stop, delete."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from hitl_service.domain.names import name_from_arn
+from hitl_service.domain.pagination import decode_token, encode_token
+from hitl_service.domain.timefmt import now_ms, to_ms
+from hitl_service.errors import ConflictError, NotFoundError, ValidationError
+from hitl_service.services.context import ServiceContext, dispatch_safely
+from hitl_service.store import keys
+
+log = logging.getLogger(__name__)
+
+TERMINAL = ("Completed", "Failed", "Stopped")
+EXPIRED_REASON = "The human loop expired: TaskAvailabilityLifetimeInSeconds passed before TaskCount answers were submitted."
+
+
+def _flow_name_for(ctx: ServiceContext, arn: str) -> str | None:
+    name = name_from_arn(arn, "flow-definition")
+    if name is None or ctx.arns.flow_definition(name) != arn:
+        return None
+    return name
+
+
+def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
+    """Store a new loop (or recognise an identical retry) and hand it to the router."""
+    name = req["HumanLoopName"]
+    flow_arn = req["FlowDefinitionArn"]
+    content = req["HumanLoopInput"]["InputContent"]
+    try:
+        json.loads(content)
+    except ValueError as exc:
+        raise ValidationError(f"HumanLoopInput.InputContent must be a serialized JSON document: {exc}") from None
+    classifiers = req.get("DataAttributes", {}).get("ContentClassifiers")
+    classifiers_key = json.dumps(sorted(set(classifiers))) if classifiers is not None else ""
+    flow_name = _flow_name_for(ctx, flow_arn)
+    if flow_name is None:
+        raise ValidationError(f"FlowDefinitionArn {flow_arn} does not name a flow definition of this service")
+    input_sha = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
+    arn = ctx.arns.human_loop(name)
+    outcome = ctx.store.scripts.start_human_loop(
+        keys=[keys.loop(name), keys.flow(flow_name)],
+        args=[name, arn, content, input_sha, classifiers_key, now_ms(), ""],
+    )
+    kind = outcome[0]
+    if kind == "noflow":
+        raise ValidationError(f"FlowDefinitionArn {flow_arn} does not exist")
+    if kind == "flowstatus":
+        raise ValidationError(f"Flow definition {flow_name} is {outcome[1]}; human loops can only start on an Active flow definition")
+    if kind == "conflict":
+        raise ConflictError(
+            f"A human loop named {name} already exists with different input; HumanLoopName must be unique")
+    if kind == "created":
+        log.info("loop started loop=%s flow=%s", name, flow_name)
+        dispatch_safely(ctx.dispatcher.route, name)
+    else:
+        log.info("loop start repeated loop=%s flow=%s", name, flow_name)
+    return {"HumanLoopArn": outcome[1]}
+
+
+DESCRIBE_FIELDS = ("name", "arn", "status", "created_ms", "flow_arn", "failure_code", "failure_reason", "output_uri")
+
+
+def describe_human_loop(ctx: ServiceContext, name: str) -> dict:
+    """The loop's status record, as DescribeHumanLoop returns it."""
+    loop = ctx.store.get_loop(name, DESCRIBE_FIELDS)
+    if loop is None:
+        raise NotFoundError(f"Human loop {name} does not exist")
+    return loop
+
+
+def list_human_loops(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | None]:
+    """One page of a flow's loops ordered by creation time."""
+    flow_name = _flow_name_for(ctx, req["FlowDefinitionArn"])
+    flow = ctx.store.r.hmget(keys.flow(flow_name), ("id", "status")) if flow_name else [None, None]
+    if flow[0] is None:
+        raise NotFoundError(f"Flow definition {req['FlowDefinitionArn']} does not exist")
+    flow_id = flow[0]
+    after = decode_token(req["NextToken"], flow_id) if req.get("NextToken") else None
+    limit = req.get("MaxResults", 100)
+    min_ms = to_ms(req["CreationTimeAfter"]) if req.get("CreationTimeAfter") else None
+    max_ms = to_ms(req["CreationTimeBefore"]) if req.get("CreationTimeBefore") else None
+    members, more = ctx.store.page(
+        keys.flow_loops(flow_id), descending=req.get("SortOrder", "Descending") == "Descending",
+        after_member=after, min_ms=min_ms, max_ms=max_ms, limit=limit,
+    )
+    names = [keys.member_name(m) for m in members]
+    loops = [
+        loop for loop in ctx.store.get_loops(
+            names, ("name", "status", "created_ms", "failure_reason", "flow_arn"))
+        if loop is not None
+    ]
+    token = encode_token(flow_id, members[-1]) if more and members else None
+    return loops, token
+
+
+def stop_human_loop(ctx: ServiceContext, name: str) -> None:
+    """Withdraw a loop's queued work; it is Stopped at once or Stopping until held leases end."""
+    outcome = ctx.store.scripts.stop_human_loop(args=[name, now_ms()])
+    kind = outcome[0]
+    if kind == "missing":
+        raise NotFoundError(f"Human loop {name} does not exist")
+    if kind == "terminal":
+        raise ValidationError(f"Human loop {name} is {outcome[1]}; only an InProgress loop can be stopped")
+    if kind == "finalize":
+        dispatch_safely(ctx.dispatcher.finalize, name)
+    if kind in ("finished", "finalize", "stopping"):
+        log.info("loop stop requested loop=%s outcome=%s", name, kind)
+    if kind == "finished":
+        dispatch_safely(ctx.dispatcher.deliver_events)
+
+
+def delete_human_loop(ctx: ServiceContext, name: str) -> None:
+    """Delete a finished loop's record (never its output); the name becomes free."""
+    outcome = ctx.store.scripts.delete_human_loop(args=[name])
+    if outcome[0] == "missing":
+        raise NotFoundError(f"Human loop {name} does not exist")
+    if outcome[0] == "active":
+        raise ValidationError(
+            f"Human loop {name} is {outcome[1]}; stop it first (only Completed, Failed or Stopped loops can be deleted)")
+    log.info("loop deleted loop=%s", name)

@@ -1,0 +1,91 @@
+"""The Redis key layout. Every key the service writes is named here and nowhere else.
+
+Single-node Redis (or Sentinel) is the supported topology: the loop scripts derive per-loop keys
+inside Lua, which Redis Cluster would refuse. See docs/architecture.md.
+"""
+
+PREFIX = "hitl:"
+
+
+def loop(name: str) -> str:
+    return f"{PREFIX}loop:{name}"
+
+
+def loop_answers(name: str) -> str:
+    return f"{PREFIX}loop:{name}:answers"
+
+
+def loop_workers(name: str) -> str:
+    return f"{PREFIX}loop:{name}:workers"
+
+
+def flow_loops(flow_id: str) -> str:
+    return f"{PREFIX}flowloops:{flow_id}"
+
+
+def flow(name: str) -> str:
+    return f"{PREFIX}flow:{name}"
+
+
+def ui(name: str) -> str:
+    return f"{PREFIX}ui:{name}"
+
+
+def team(name: str) -> str:
+    return f"{PREFIX}team:{name}"
+
+
+def ui_flows(name: str) -> str:
+    return f"{PREFIX}ui:{name}:flows"
+
+
+def team_flows(name: str) -> str:
+    return f"{PREFIX}team:{name}:flows"
+
+
+def group_teams(group: str) -> str:
+    return f"{PREFIX}group:{group}:teams"
+
+
+def queue(team_name: str) -> str:
+    return f"{PREFIX}queue:{team_name}"
+
+
+def lease(lease_id: str) -> str:
+    return f"{PREFIX}lease:{lease_id}"
+
+
+def worker_leases(worker_id: str) -> str:
+    return f"{PREFIX}worker:{worker_id}:leases"
+
+
+def reviewer(name: str) -> str:
+    return f"{PREFIX}reviewer:{name}"
+
+
+def worker_reviewer(worker_id: str) -> str:
+    return f"{PREFIX}workerid:{worker_id}"
+
+
+FLOWS = PREFIX + "flows"
+UIS = PREFIX + "uis"
+TEAMS = PREFIX + "teams"
+REVIEWERS = PREFIX + "reviewers"
+LEASES = PREFIX + "leases"
+EXPIRY = PREFIX + "expiry"
+OUTBOX_ROUTE = PREFIX + "outbox:route"
+OUTBOX_FINALIZE = PREFIX + "outbox:finalize"
+OUTBOX_EVENTS = PREFIX + "outbox:events"
+LOOP_STATS = PREFIX + "stats:loops"
+QUEUE_DEPTH = PREFIX + "stats:queued"
+COUNTERS = PREFIX + "stats:counters"
+EVENT_LOG = PREFIX + "events:log"
+
+
+def index_member(created_ms: int, name: str) -> str:
+    """Sorted-set member that orders by creation time, then name (all scores are 0: lex order)."""
+    return f"{created_ms:013d}:{name}"
+
+
+def member_name(member: str) -> str:
+    return member.split(":", 1)[1]

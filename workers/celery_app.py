@@ -1,0 +1,43 @@
+"""The Celery application: its own entry point (``celery -A workers.celery_app worker``)."""
+
+from __future__ import annotations
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from hitl_service.config import Settings
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    """A Celery app on the configured Redis broker with at-least-once task delivery."""
+    settings = settings or Settings.from_env()
+    app = Celery("hitl", broker=settings.broker_url, include=["workers.tasks"])
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=4,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout},
+        task_default_queue="hitl",
+        beat_schedule={
+            "reap-expired-leases": {"task": "hitl.reap_expired_leases", "schedule": settings.reaper_interval_seconds},
+            "expire-due-loops": {"task": "hitl.expire_due_loops", "schedule": settings.reaper_interval_seconds},
+            "sweep-outboxes": {"task": "hitl.sweep_outboxes", "schedule": settings.reaper_interval_seconds},
+        },
+    )
+    app.hitl_settings = settings
+    return app
+
+
+app = make_celery()
+
+
+@worker_process_init.connect
+def _fresh_connections(**_):
+    # a forked worker process must not share the parent's Redis sockets
+    from workers import runtime
+
+    runtime.reset()

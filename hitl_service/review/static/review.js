@@ -1,0 +1,119 @@
+/* Task page: relays the sandboxed task frame's crowd-form answer to the reviewer API, keeps the
+ * lease alive with heartbeats, shows the time left, and opens the next task after a submit. */
+(function () {
+  'use strict';
+  var config = JSON.parse(document.getElementById('task-config').textContent);
+  var frame = document.getElementById('task-frame');
+  var errorBox = document.getElementById('task-error');
+  var timer = document.getElementById('time-left');
+  var submitBtn = document.getElementById('submit-btn');
+  var releaseBtn = document.getElementById('release-btn');
+  var expiresAt = Date.parse(config.expiresAt);
+  var deadlineAt = Date.parse(config.deadlineAt);
+  var busy = false;
+  var api = '/review/api/assignments/' + encodeURIComponent(config.token);
+
+  function call(path, body) {
+    return fetch(path, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: {'Content-Type': 'application/json', 'X-CSRF-Token': config.csrf},
+      body: JSON.stringify(body || {})
+    }).then(function (resp) {
+      return resp.json().catch(function () { return {}; }).then(function (data) {
+        if (!resp.ok) { var e = new Error(data.Message || ('HTTP ' + resp.status)); e.data = data; throw e; }
+        return data;
+      });
+    });
+  }
+
+  function showError(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = false;
+  }
+
+  function clearError() { errorBox.hidden = true; errorBox.textContent = ''; }
+
+  function fmt(ms) {
+    if (ms <= 0) return '0:00';
+    var s = Math.floor(ms / 1000), m = Math.floor(s / 60);
+    return m + ':' + String(s % 60).padStart(2, '0');
+  }
+
+  function tick() {
+    var left = deadlineAt - Date.now();
+    timer.textContent = 'Time left ' + fmt(left);
+    timer.classList.toggle('low', left < 60000);
+    if (Date.now() > expiresAt) {
+      timer.textContent = 'Lease ended';
+      submitBtn.disabled = true;
+    }
+  }
+
+  function heartbeat() {
+    call(api + '/heartbeat').then(function (data) {
+      expiresAt = Date.parse(data.expiresAt);
+      deadlineAt = Date.parse(data.deadlineAt);
+    }).catch(function (e) {
+      showError(e.message);
+      submitBtn.disabled = true;
+    });
+  }
+
+  function next() {
+    return call('/review/api/assignments/claim').then(function (data) {
+      if (data.assignment) {
+        window.location.assign('/review/task/' + encodeURIComponent(data.assignment.token));
+      } else {
+        window.location.assign('/review/queue?message=' + encodeURIComponent('All done: no more tasks are waiting.'));
+      }
+    });
+  }
+
+  window.addEventListener('message', function (event) {
+    if (event.source !== frame.contentWindow || !event.data || typeof event.data !== 'object') return;
+    var msg = event.data;
+    if (msg.type === 'crowd-form-invalid') {
+      busy = false;
+      submitBtn.disabled = false;
+      var errs = (msg.errors || []).map(function (e) { return e.message; }).join(' ');
+      showError(errs || 'Please complete the required fields.');
+    } else if (msg.type === 'crowd-form-cancelled') {
+      busy = false;
+      submitBtn.disabled = false;
+    } else if (msg.type === 'crowd-form-submit') {
+      if (busy && !submitBtn.disabled) return;
+      busy = true;
+      submitBtn.disabled = true;
+      clearError();
+      call(api + '/submit', {answerContent: msg.answer || {}}).then(function () {
+        window.__hitlSubmitted = (window.__hitlSubmitted || 0) + 1;
+        return next();
+      }).catch(function (e) {
+        busy = false;
+        submitBtn.disabled = false;
+        showError('Your answer was not saved: ' + e.message);
+      });
+    }
+  });
+
+  submitBtn.addEventListener('click', function () {
+    clearError();
+    submitBtn.disabled = true;
+    busy = true;
+    frame.contentWindow.postMessage({type: 'crowd-form-request-submit'}, '*');
+    // re-enable if the frame never answers (e.g. the template failed to render)
+    setTimeout(function () { if (busy) { busy = false; submitBtn.disabled = false; } }, 5000);
+  });
+
+  releaseBtn.addEventListener('click', function () {
+    releaseBtn.disabled = true;
+    call(api + '/release').then(function () {
+      window.location.assign('/review/queue?message=' + encodeURIComponent('Task released.'));
+    }).catch(function (e) { releaseBtn.disabled = false; showError(e.message); });
+  });
+
+  tick();
+  setInterval(tick, 1000);
+  setInterval(heartbeat, 20000);
+})();

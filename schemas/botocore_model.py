@@ -224,7 +224,9 @@ def _flatten(messages, data, path: list[str], out: list[str]) -> None:
         if msg == "Missing data for required field.":
             out.append(f"Value null at '{where}' failed to satisfy constraint: Member must not be null")
         else:
-            shown = "null" if data is None else repr(data) if not isinstance(data, str) else f"'{_clip(data)}'"
+            # clip long values (a 51-item Tags list, a 128 KB template) so the field name survives
+            # the 1024-character message limit
+            shown = "null" if data is None else _clip(repr(data)) if not isinstance(data, str) else f"'{_clip(data)}'"
             out.append(f"Value {shown} at '{where}' failed to satisfy constraint: {msg}")
 
 

@@ -48,20 +48,14 @@ def create_human_task_ui(ctx: ServiceContext, req: dict) -> dict:
         raise ValidationError(f"UiTemplate.Content is not a valid Liquid template: {exc.message}") from None
     created = now_ms()
     arn = ctx.arns.human_task_ui(name)
-    key = keys.ui(name)
-    pipe = ctx.store.r.pipeline(transaction=True)
-    pipe.hsetnx(key, "name", name)
-    result = pipe.execute()
-    if not result[0]:
+    fields = {"arn": arn, "created_ms": created, "content": content,
+              "sha256": hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest(),
+              "tags": json.dumps(req.get("Tags", []))}
+    outcome = ctx.store.scripts.create_resource(
+        keys=[keys.ui(name), keys.UIS, ""],
+        args=[name, keys.index_member(created, name), *[str(x) for kv in fields.items() for x in kv]])
+    if outcome == "exists":
         raise ResourceInUseError(f"Human task UI {name} already exists")
-    pipe = ctx.store.r.pipeline(transaction=True)
-    pipe.hset(key, mapping={
-        "arn": arn, "created_ms": created, "content": content,
-        "sha256": hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest(),
-        "tags": json.dumps(req.get("Tags", [])),
-    })
-    pipe.zadd(keys.UIS, {keys.index_member(created, name): 0})
-    pipe.execute()
     log.info("task ui created ui=%s", name)
     return {"HumanTaskUiArn": arn}
 
@@ -133,18 +127,13 @@ def create_workteam(ctx: ServiceContext, req: dict) -> dict:
     doc = {k: req[k] for k in ("MemberDefinitions", "Description", "NotificationConfiguration",
                                "WorkerAccessConfiguration") if k in req}
     doc["WorkforceName"] = req.get("WorkforceName", "default")
-    key = keys.team(name)
-    if not ctx.store.r.hsetnx(key, "name", name):
+    fields = {"arn": arn, "created_ms": created, "updated_ms": created, "doc": json.dumps(doc),
+              "groups": json.dumps(groups), "tags": json.dumps(req.get("Tags", []))}
+    outcome = ctx.store.scripts.create_resource(
+        keys=[keys.team(name), keys.TEAMS, keys.TEAMS + ":byname", *[keys.group_teams(g) for g in groups]],
+        args=[name, keys.index_member(created, name), *[str(x) for kv in fields.items() for x in kv]])
+    if outcome == "exists":
         raise ResourceInUseError(f"Workteam {name} already exists")
-    pipe = ctx.store.r.pipeline(transaction=True)
-    pipe.hset(key, mapping={"arn": arn, "created_ms": created, "updated_ms": created,
-                            "doc": json.dumps(doc), "groups": json.dumps(groups),
-                            "tags": json.dumps(req.get("Tags", []))})
-    pipe.zadd(keys.TEAMS, {keys.index_member(created, name): 0})
-    pipe.zadd(keys.TEAMS + ":byname", {name: 0})
-    for g in groups:
-        pipe.sadd(keys.group_teams(g), name)
-    pipe.execute()
     log.info("workteam created team=%s groups=%s", name, ",".join(groups))
     return {"WorkteamArn": arn}
 
@@ -166,14 +155,12 @@ def update_workteam(ctx: ServiceContext, req: dict) -> dict:
         if k in req:
             doc[k] = req[k]
     new_groups = _groups_of(doc["MemberDefinitions"])
-    key = keys.team(name)
-    pipe = ctx.store.r.pipeline(transaction=True)
-    pipe.hset(key, mapping={"doc": json.dumps(doc), "groups": json.dumps(new_groups), "updated_ms": now_ms()})
-    for g in set(team["groups"]) - set(new_groups):
-        pipe.srem(keys.group_teams(g), name)
-    for g in new_groups:
-        pipe.sadd(keys.group_teams(g), name)
-    pipe.execute()
+    outcome = ctx.store.scripts.update_workteam_members(
+        keys=[keys.team(name)],
+        args=[name, json.dumps(doc), json.dumps(new_groups), now_ms(), len(team["groups"]), *team["groups"],
+              *new_groups])
+    if outcome == "missing":
+        raise _team_missing(name)
     log.info("workteam updated team=%s groups=%s", name, ",".join(new_groups))
     return get_workteam(ctx, name)
 
@@ -182,7 +169,8 @@ def list_workteams(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | No
     by_name = req.get("SortBy") == "Name"
     descending = req.get("SortOrder", "Descending") == "Descending"
     index = keys.TEAMS + ":byname" if by_name else keys.TEAMS
-    after = decode_token(req["NextToken"], "teams") if req.get("NextToken") else None
+    scope = f"teams:{'Name' if by_name else 'CreateDate'}:{'Descending' if descending else 'Ascending'}"
+    after = decode_token(req["NextToken"], scope) if req.get("NextToken") else None
     limit = req.get("MaxResults", 100)
     needle = req.get("NameContains")
     picked: list[str] = []
@@ -209,24 +197,19 @@ def list_workteams(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | No
             teams.append(get_workteam(ctx, n))
         except ValidationError:
             continue
-    token = encode_token("teams", picked[-1]) if more and picked else None
+    token = encode_token(scope, picked[-1]) if more and picked else None
     return teams, token
 
 
 def delete_workteam(ctx: ServiceContext, name: str) -> None:
     team = get_workteam(ctx, name)
-    outcome = ctx.store.scripts.delete_unused_resource(
-        keys=[keys.team(name), keys.TEAMS, keys.team_flows(name)],
-        args=[keys.index_member(int(team["created_ms"]), name)])
+    outcome = ctx.store.scripts.delete_workteam(
+        keys=[keys.team(name), keys.TEAMS, keys.TEAMS + ":byname", keys.team_flows(name)],
+        args=[name, keys.index_member(int(team["created_ms"]), name)])
     if outcome == "missing":
         raise _team_missing(name)
     if outcome == "inuse":
         raise ResourceInUseError(f"Workteam {name} is used by an active flow definition")
-    pipe = ctx.store.r.pipeline(transaction=True)
-    pipe.zrem(keys.TEAMS + ":byname", name)
-    for g in team["groups"]:
-        pipe.srem(keys.group_teams(g), name)
-    pipe.execute()
     log.info("workteam deleted team=%s", name)
 
 

@@ -87,14 +87,28 @@ local function give_back_lease(lease_id, now)
   return ''
 end
 
+-- a lease ran out without a heartbeat: give its assignment back, count it, and leave a marker so
+-- the former holder is told why the lease is gone (rather than a bare "not leased to you")
+local LEASE_ENDED_TTL_MS = 86400000
+local function expire_lease(lease_id, now)
+  redis.call('SET', P .. 'lease:' .. lease_id .. ':ended', 'expired', 'PX', LEASE_ENDED_TTL_MS)
+  redis.call('HINCRBY', COUNTERS, 'lease_expiries', 1)
+  return give_back_lease(lease_id, now)
+end
+
+-- the status a lease holder should be told about: where a closing loop is going, else where it is
+local function shown_status(s)
+  if s[2] and s[2] ~= '' then return s[2] end
+  return s[1] or ''
+end
+
 local function reap_expired(now, limit)
   local due = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now - 1, 'LIMIT', 0, limit)
   local to_finalize = {}
   for _, lease_id in ipairs(due) do
-    local f = give_back_lease(lease_id, now)
+    local f = expire_lease(lease_id, now)
     if f ~= '' then table.insert(to_finalize, f) end
   end
-  if #due > 0 then redis.call('HINCRBY', COUNTERS, 'lease_expiries', #due) end
   return to_finalize
 end
 """
@@ -202,9 +216,12 @@ local l = redis.call('HMGET', lk, 'worker', 'expires_ms', 'deadline_ms', 'loop')
 local now = tonumber(ARGV[3])
 if not l[1] then return {'nolease'} end
 if l[1] ~= ARGV[2] then return {'notyours'} end
-if tonumber(l[2]) < now then give_back_lease(ARGV[1], now) return {'expired'} end
+if tonumber(l[2]) < now then
+  local f = expire_lease(ARGV[1], now)
+  return {'expired', '', f}
+end
 local s = redis.call('HMGET', loop_key(l[4]), 'status', 'target')
-if s[2] ~= '' or (s[1] ~= 'InProgress' and s[1] ~= 'Stopping') then return {'closed', s[1] or ''} end
+if s[2] ~= '' or (s[1] ~= 'InProgress' and s[1] ~= 'Stopping') then return {'closed', shown_status(s)} end
 local expires = math.min(now + tonumber(ARGV[4]), tonumber(l[3]))
 redis.call('HSET', lk, 'expires_ms', expires)
 redis.call('ZADD', LEASES, expires, ARGV[1])
@@ -213,10 +230,12 @@ return {'ok', expires, tonumber(l[3])}
 
 RELEASE_ASSIGNMENT = r"""
 -- ARGV lease_id, worker, now
-local l = redis.call('HMGET', P .. 'lease:' .. ARGV[1], 'worker')
+local now = tonumber(ARGV[3])
+local l = redis.call('HMGET', P .. 'lease:' .. ARGV[1], 'worker', 'expires_ms')
 if not l[1] then return {'nolease', ''} end
 if l[1] ~= ARGV[2] then return {'notyours', ''} end
-local f = give_back_lease(ARGV[1], tonumber(ARGV[3]))
+if tonumber(l[2]) < now then return {'expired', expire_lease(ARGV[1], now)} end
+local f = give_back_lease(ARGV[1], now)
 redis.call('HINCRBY', COUNTERS, 'releases', 1)
 return {'released', f}
 """
@@ -229,9 +248,7 @@ local l = redis.call('HMGET', lk, 'loop', 'worker', 'expires_ms')
 if not l[1] then return {'nolease', ''} end
 if l[2] ~= worker then return {'notyours', ''} end
 if tonumber(l[3]) < now then
-  give_back_lease(lease_id, now)
-  redis.call('HINCRBY', COUNTERS, 'lease_expiries', 1)
-  return {'expired', ''}
+  return {'expired', '', expire_lease(lease_id, now)}
 end
 local loopk = loop_key(l[1])
 local s = redis.call('HMGET', loopk, 'status', 'target', 'task_count')
@@ -240,7 +257,7 @@ if not s[1] or s[2] ~= '' or (s[1] ~= 'InProgress' and s[1] ~= 'Stopping') then
   redis.call('ZREM', LEASES, lease_id)
   redis.call('SREM', P .. 'worker:' .. worker .. ':leases', lease_id)
   if s[1] then redis.call('HINCRBY', loopk, 'leases', -1) end
-  return {'closed', s[1] or ''}
+  return {'closed', shown_status(s)}
 end
 redis.call('RPUSH', P .. 'loop:' .. l[1] .. ':answers', ARGV[4])
 local answers = redis.call('HINCRBY', loopk, 'answers', 1)
@@ -250,10 +267,11 @@ redis.call('ZREM', LEASES, lease_id)
 redis.call('SREM', P .. 'worker:' .. worker .. ':leases', lease_id)
 redis.call('HINCRBY', COUNTERS, 'submits', 1)
 local outcome = ''
-if answers >= tonumber(s[3]) then
+if s[1] == 'Stopping' then
+  -- a stop was requested: the loop ends Stopped (with this answer in its output) once no lease is out
+  if leases <= 0 then outcome = close_loop(loopk, l[1], 'Stopped', '', '', now) end
+elseif answers >= tonumber(s[3]) then
   outcome = close_loop(loopk, l[1], 'Completed', '', '', now)
-elseif s[1] == 'Stopping' and leases <= 0 then
-  outcome = close_loop(loopk, l[1], 'Stopped', '', '', now)
 end
 return {'submitted', l[1], outcome}
 """
@@ -352,16 +370,17 @@ local f = redis.call('HMGET', KEYS[1], 'status', 'team', 'ui', 'id')
 if not f[1] then return {'missing', ''} end
 if f[1] ~= 'Active' then return {'status', f[1]} end
 redis.call('HSET', KEYS[1], 'status', 'Deleting')
-redis.call('SREM', P .. 'team:' .. f[2] .. ':flows', ARGV[1])
-redis.call('SREM', P .. 'ui:' .. f[3] .. ':flows', ARGV[1])
+-- the team and UI stay referenced until the flow is retired: Stopping loops still render the UI
 return {'deleting', f[4]}
 """
 
 FINISH_DELETE_FLOW_DEFINITION = r"""
 -- KEYS[1] flow, KEYS[2] flows index; ARGV name, flow_id
-local f = redis.call('HMGET', KEYS[1], 'status', 'id', 'created_ms')
+local f = redis.call('HMGET', KEYS[1], 'status', 'id', 'created_ms', 'team', 'ui')
 if not f[1] or f[2] ~= ARGV[2] then return 'gone' end
 if f[1] ~= 'Deleting' then return 'status' end
+redis.call('SREM', P .. 'team:' .. f[4] .. ':flows', ARGV[1])
+redis.call('SREM', P .. 'ui:' .. f[5] .. ':flows', ARGV[1])
 redis.call('DEL', KEYS[1], P .. 'flowloops:' .. ARGV[2])
 redis.call('ZREM', KEYS[2], string.format('%013d', tonumber(f[3])) .. ':' .. ARGV[1])
 return 'deleted'
@@ -413,3 +432,42 @@ return due
 """
 
 _SOURCES["claim_due_outbox_entries"] = CLAIM_DUE_OUTBOX_ENTRIES
+
+CREATE_RESOURCE = r"""
+-- KEYS[1] resource hash, KEYS[2] creation-time index, KEYS[3] name index or '' , KEYS[4..] sets to add the name to
+-- ARGV name, index member, then field/value pairs
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
+local fields = {}
+for i = 3, #ARGV do table.insert(fields, ARGV[i]) end
+redis.call('HSET', KEYS[1], 'name', ARGV[1], unpack(fields))
+redis.call('ZADD', KEYS[2], 0, ARGV[2])
+if KEYS[3] ~= '' then redis.call('ZADD', KEYS[3], 0, ARGV[1]) end
+for i = 4, #KEYS do redis.call('SADD', KEYS[i], ARGV[1]) end
+return 'created'
+"""
+
+UPDATE_WORKTEAM_MEMBERS = r"""
+-- KEYS[1] team hash; ARGV name, doc, groups_json, now, n_old, old groups..., new groups...
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+local n_old = tonumber(ARGV[5])
+for i = 6, 5 + n_old do redis.call('SREM', P .. 'group:' .. ARGV[i] .. ':teams', ARGV[1]) end
+for i = 6 + n_old, #ARGV do redis.call('SADD', P .. 'group:' .. ARGV[i] .. ':teams', ARGV[1]) end
+redis.call('HSET', KEYS[1], 'doc', ARGV[2], 'groups', ARGV[3], 'updated_ms', ARGV[4])
+return 'updated'
+"""
+
+DELETE_WORKTEAM = r"""
+-- KEYS[1] team hash, KEYS[2] creation index, KEYS[3] name index, KEYS[4] flows using it; ARGV name, member
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+if redis.call('SCARD', KEYS[4]) > 0 then return 'inuse' end
+local groups = cjson.decode(redis.call('HGET', KEYS[1], 'groups') or '[]')
+for _, g in ipairs(groups) do redis.call('SREM', P .. 'group:' .. g .. ':teams', ARGV[1]) end
+redis.call('DEL', KEYS[1], KEYS[4])
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 'deleted'
+"""
+
+_SOURCES["create_resource"] = CREATE_RESOURCE
+_SOURCES["update_workteam_members"] = UPDATE_WORKTEAM_MEMBERS
+_SOURCES["delete_workteam"] = DELETE_WORKTEAM

@@ -55,6 +55,10 @@ class Settings:
     broker_visibility_timeout: int = 300
     reaper_interval_seconds: float = 5.0
     outbox_grace_seconds: float = 10.0
+    # caps of the jittered exponential backoff between retries of an output.json write and of a
+    # webhook delivery (attempt n waits between cap/2 and cap once 2**n passes the cap)
+    finalize_backoff_max_seconds: float = 300.0
+    webhook_backoff_max_seconds: float = 300.0
     log_level: str = "INFO"
     testing: bool = False
     session_cookie_secure: bool = False
@@ -100,6 +104,8 @@ class Settings:
         put("broker_visibility_timeout", "HITL_BROKER_VISIBILITY_TIMEOUT", int)
         put("reaper_interval_seconds", "HITL_REAPER_INTERVAL_SECONDS", float)
         put("outbox_grace_seconds", "HITL_OUTBOX_GRACE_SECONDS", float)
+        put("finalize_backoff_max_seconds", "HITL_FINALIZE_BACKOFF_MAX_SECONDS", float)
+        put("webhook_backoff_max_seconds", "HITL_WEBHOOK_BACKOFF_MAX_SECONDS", float)
         put("log_level", "HITL_LOG_LEVEL")
         put("session_cookie_secure", "HITL_SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true", "yes"))
         values.update(overrides)

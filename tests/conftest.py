@@ -113,6 +113,8 @@ class CeleryWorker:
             "HITL_REAPER_INTERVAL_SECONDS": str(s.reaper_interval_seconds),
             "HITL_OUTBOX_GRACE_SECONDS": str(s.outbox_grace_seconds),
             "HITL_BROKER_VISIBILITY_TIMEOUT": str(s.broker_visibility_timeout),
+            "HITL_FINALIZE_BACKOFF_MAX_SECONDS": str(s.finalize_backoff_max_seconds),
+            "HITL_WEBHOOK_BACKOFF_MAX_SECONDS": str(s.webhook_backoff_max_seconds),
             "HITL_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
         })
         for name, value in (("HITL_S3_ENDPOINT_URL", s.s3_endpoint_url), ("HITL_S3_REGION", s.s3_region),

@@ -6,7 +6,7 @@ import json
 import logging
 import time
 
-from hitl_service.domain.timefmt import iso_ms, now_ms
+from hitl_service.domain.timefmt import iso_ms, now_ms, utc_from_ms
 from hitl_service.services.context import ServiceContext
 from hitl_service.services.finalize import backoff_seconds
 from hitl_service.store import keys
@@ -36,6 +36,15 @@ def loop_event_view(loop: dict) -> dict:
     }
 
 
+def loop_event(ctx: ServiceContext, loop: dict) -> dict:
+    """The loop's status-change event; its time is when the loop finished, so redeliveries are identical."""
+    from hitl_service.output.webhooks import status_change_event
+
+    finished = loop.get("finished_ms")
+    return status_change_event(loop_event_view(loop), region=ctx.settings.region, account_id=ctx.settings.account_id,
+                               event_time=utc_from_ms(int(finished)) if finished else None)
+
+
 def record_delivery(ctx: ServiceContext, entry: dict) -> None:
     pipe = ctx.store.r.pipeline(transaction=True)
     pipe.lpush(keys.EVENT_LOG, json.dumps(entry, separators=(",", ":")))
@@ -43,13 +52,24 @@ def record_delivery(ctx: ServiceContext, entry: dict) -> None:
     pipe.execute()
 
 
+# Take the due entries of the events outbox and push them out by a lease, in one step, so deliver
+# tasks running at the same time (one per sweep, plus one per finished loop) never send the same
+# event concurrently; if the worker dies mid-delivery the entry is due again when the lease ends.
+_CLAIM_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local until_ms = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for _, name in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', until_ms, name) end
+return due
+"""
+CLAIM_LEASE_MS = 60_000
+
+
 def deliver_pending_events(ctx: ServiceContext, limit: int = 100) -> int:
     """Deliver every due event once; failed endpoints are retried later with backoff."""
-    from hitl_service.output.webhooks import WebhookDeliveryError, deliver_webhook, status_change_event
+    from hitl_service.output.webhooks import WebhookDeliveryError, deliver_webhook
 
     r = ctx.store.r
-    now = now_ms()
-    due = r.zrangebyscore(keys.OUTBOX_EVENTS, "-inf", now, start=0, num=limit)
+    due = r.register_script(_CLAIM_DUE)(keys=[keys.OUTBOX_EVENTS], args=[now_ms(), CLAIM_LEASE_MS, limit])
     delivered = 0
     for name in due:
         loop = ctx.store.get_loop(name)
@@ -59,8 +79,7 @@ def deliver_pending_events(ctx: ServiceContext, limit: int = 100) -> int:
             continue
         hooks = endpoints_for(ctx, loop)
         state = r.hgetall(_state_key(name))
-        event = status_change_event(loop_event_view(loop), region=ctx.settings.region,
-                                    account_id=ctx.settings.account_id)
+        event = loop_event(ctx, loop)
         pending_delay = None
         for hook in hooks:
             url = hook["url"]
@@ -75,10 +94,11 @@ def deliver_pending_events(ctx: ServiceContext, limit: int = 100) -> int:
                 entry.update(result="delivered", http_status=code, ms=round((time.perf_counter() - started) * 1000, 1))
                 r.hset(_state_key(name), url, "done")
                 delivered += 1
-            except WebhookDeliveryError as exc:
-                entry.update(result="failed", error=str(exc)[:300])
+            except (WebhookDeliveryError, ValueError) as exc:
+                # ValueError: a URL deliver_webhook refuses (not http/https); retried like any failure
+                entry.update(result="failed", http_status=getattr(exc, "status", None), error=str(exc)[:300])
                 r.hset(_state_key(name), url, attempt)
-                delay = backoff_seconds(attempt)
+                delay = backoff_seconds(attempt, ctx.settings.webhook_backoff_max_seconds)
                 pending_delay = delay if pending_delay is None else min(pending_delay, delay)
             record_delivery(ctx, entry)
             log.info("webhook loop=%s url=%s attempt=%s result=%s", name, url, attempt, entry["result"])

@@ -15,9 +15,13 @@ ATTEMPTS = keys.PREFIX + "finalize:attempts"
 MAX_BACKOFF_SECONDS = 300.0
 
 
-def backoff_seconds(attempt: int) -> float:
-    """Exponential backoff with full jitter, capped so an outage is retried at least every 5 minutes."""
-    ceiling = min(MAX_BACKOFF_SECONDS, 2.0 ** min(attempt, 10))
+def backoff_seconds(attempt: int, cap: float = MAX_BACKOFF_SECONDS) -> float:
+    """Exponential backoff with jitter (between half and all of ``min(cap, 2**attempt)`` seconds).
+
+    The cap (Settings.finalize_backoff_max_seconds / webhook_backoff_max_seconds, 5 minutes by
+    default) bounds how long a recovered outage can go unnoticed.
+    """
+    ceiling = min(max(float(cap), 0.001), 2.0 ** min(attempt, 30))
     return random.uniform(ceiling / 2, ceiling)
 
 
@@ -53,9 +57,12 @@ def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
             uri = write_loop_output(ctx, loop, storage)
         except Exception as exc:
             attempt = ctx.store.r.hincrby(ATTEMPTS, name, 1)
-            delay = backoff_seconds(attempt)
+            delay = backoff_seconds(attempt, ctx.settings.finalize_backoff_max_seconds)
+            # the outbox sweep hands out entries whose score is older than the grace period, so
+            # the score that makes the sweep retry `delay` seconds from now lies `grace` before it
+            grace_ms = int(ctx.settings.outbox_grace_seconds * 1000)
             pipe = ctx.store.r.pipeline(transaction=True)
-            pipe.zadd(keys.OUTBOX_FINALIZE, {name: now_ms() + int(delay * 1000)}, xx=True)
+            pipe.zadd(keys.OUTBOX_FINALIZE, {name: now_ms() + int(delay * 1000) - grace_ms}, xx=True)
             pipe.hincrby(keys.COUNTERS, "output_write_failures", 1)
             pipe.execute()
             log.warning("output write failed loop=%s attempt=%s retry_in=%.1fs error=%s", name, attempt, delay, exc)

@@ -165,6 +165,8 @@ class HarnessServer:
 
             def do_GET(self):  # noqa: N802
                 path = unquote(urlsplit(self.path).path)
+                if path == "/favicon.ico":
+                    return self._send(204, b"")
                 parts = path.strip("/").split("/")
                 if len(parts) == 2 and parts[0] == "static":
                     f = STATIC_DIR / parts[1]

@@ -9,6 +9,7 @@
  *
  * Contract with the embedding page (all via window.postMessage):
  *   iframe -> parent  {type:'crowd-form-ready'}                   once the DOM is parsed and a crowd-form exists
+ *                                                                 (right after the document event 'all-crowd-elements-ready')
  *   iframe -> parent  {type:'crowd-form-submit', answer:{...}}    a valid, non-cancelled submission
  *   iframe -> parent  {type:'crowd-form-invalid', errors:[{name,label,message}]}   validation blocked a submission
  *   iframe -> parent  {type:'crowd-form-cancelled'}              a submit handler called preventDefault()
@@ -167,7 +168,7 @@
     '.ptitle{font-size:12px;font-weight:700;letter-spacing:.04em;text-transform:uppercase;color:#5b6472;margin:0 0 8px}',
     '.btn{display:inline-flex;align-items:center;justify-content:center;gap:6px;border:1px solid #c5ccd6;background:#fff;color:#1f2328;border-radius:6px;padding:6px 16px;min-height:34px;cursor:pointer;line-height:1.2;text-decoration:none}',
     '.btn:hover{background:#f2f4f7}',
-    '.btn:focus-visible,.cat:focus-visible,.lab:focus-visible,.box-el:focus-visible{outline:2px solid #0b6bcb;outline-offset:2px}',
+    '.btn:focus-visible,.cat:focus-visible,.lab:focus-visible,.check:focus-visible{outline:2px solid #0b6bcb;outline-offset:2px}',
     '.btn.primary{background:#0b6bcb;border-color:#0b6bcb;color:#fff;font-weight:600}',
     '.btn.primary:hover{background:#0a5cae}',
     '.btn.link{border-color:transparent;background:none;color:#0b6bcb;text-decoration:underline;padding:6px 4px}',
@@ -184,10 +185,10 @@
     '.x{border:0;background:none;font-size:22px;line-height:1;cursor:pointer;color:#5b6472;padding:2px 6px;border-radius:4px}',
     '.x:hover{background:#eef1f5;color:#1f2328}',
     /* two-column widget layout */
-    '.layout{display:flex;gap:18px;align-items:flex-start}',
+    '.layout{display:flex;gap:18px;align-items:flex-start;margin:2px 0 16px}',
     '.side{flex:0 0 260px;display:flex;flex-direction:column;gap:12px;min-width:0}',
     '.main{flex:1 1 auto;min-width:0}',
-    '@media (max-width:720px){.layout{flex-direction:column}.side{flex-basis:auto;width:100%}}',
+    '@media (max-width:720px){.layout{flex-direction:column;align-items:stretch}.side{flex-basis:auto;width:100%}}',
     '.instr .short{font-size:13px;color:#30363d}',
     '.instr .linkbtn{margin-top:8px;font-size:13px}',
     /* classifiers */
@@ -195,7 +196,7 @@
     '@media (max-width:720px){.work{grid-template-columns:1fr}}',
     '.target{border:1px solid #e1e5ea;border-radius:8px;padding:16px;background:#fff;font-size:16px;overflow:auto;min-height:60px}',
     '.target.empty{display:none}',
-    '.cimg{display:block;max-width:100%;max-height:70vh;margin:0 auto;border-radius:6px;background:#f6f8fa}',
+    '.cimg{display:block;width:auto;min-width:min(100%,360px);max-width:100%;max-height:70vh;object-fit:contain;margin:0 auto;border-radius:6px;background:#f6f8fa}',
     '.cats{display:flex;flex-direction:column;gap:8px}',
     '.cat{display:flex;align-items:center;gap:10px;width:100%;text-align:left;border:1px solid #c5ccd6;background:#fff;border-radius:8px;padding:9px 12px;cursor:pointer;color:#1f2328;min-height:40px}',
     '.cat:hover{border-color:#8fb3dc;background:#f7fbff}',
@@ -220,7 +221,8 @@
     ':host([invalid]) .field,:host([invalid]) textarea{border-color:#b42318}',
     '.counter{align-self:flex-end;font-size:12px;color:#5b6472}',
     /* checkbox, radio, toggle */
-    '.check{display:inline-flex;align-items:center;gap:8px;cursor:pointer;user-select:none;padding:3px 0}',
+    '.check{display:inline-flex;align-items:center;gap:8px;cursor:pointer;user-select:none;padding:3px 0;vertical-align:top}',
+    ':host(crowd-checkbox){display:inline-block;margin-right:18px}',
     ':host([disabled]) .check{cursor:not-allowed;opacity:.55}',
     '.box-el{flex:0 0 18px;width:18px;height:18px;border:2px solid #8a94a3;border-radius:4px;background:#fff;display:inline-flex;align-items:center;justify-content:center;color:#fff;font-size:13px;font-weight:700}',
     '.box-el[aria-checked="true"]{background:#0b6bcb;border-color:#0b6bcb}',
@@ -285,8 +287,10 @@
     '.alert{display:flex;gap:10px;align-items:flex-start;border:1px solid var(--c);border-left-width:5px;background:var(--bg);border-radius:6px;padding:10px 12px;margin:6px 0}',
     '.alert .aicon{flex:0 0 20px;height:20px;border-radius:50%;background:var(--c);color:#fff;font-weight:700;font-size:13px;display:inline-flex;align-items:center;justify-content:center}',
     '.alert .abody{flex:1 1 auto;min-width:0}',
+    '.alert .x{margin:-3px -4px -3px 0;font-size:20px}',
     '.card{border:1px solid #e1e5ea;border-radius:10px;background:#fff;overflow:hidden;box-shadow:0 1px 3px rgba(0,0,0,.06);margin:6px 0}',
-    '.card img{display:block;width:100%;max-height:320px;object-fit:cover}',
+    '.card .cimgw{background:#f6f8fa;border-bottom:1px solid #e1e5ea}',
+    '.card img{display:block;max-width:100%;max-height:320px;margin:0 auto}',
     '.card .cardh{font-size:17px;font-weight:600;padding:14px 16px 0}',
     '.card .cardb{padding:12px 16px 16px}',
     '.tabbar{display:flex;gap:2px;border-bottom:1px solid #d0d5dd;margin-bottom:12px;flex-wrap:wrap}',
@@ -489,16 +493,20 @@
       r.append(this._banner, h('slot'), this._footer);
       this._autoBtn.addEventListener('click', function () { self.requestSubmit(); });
       this.addEventListener('click', function (e) { self._onClick(e); });
+      // a native <form> nested in the task must not navigate the frame away: treat it as our submit
+      this.addEventListener('submit', function (e) {
+        if (e.target === self || !e.target || e.target.localName !== 'form') return;
+        e.preventDefault();
+        e.stopPropagation();
+        self.requestSubmit();
+      }, true);
       var recheck = function () { if (!self._banner.hidden) self.validate(true); };
       this.addEventListener('change', recheck);
       this.addEventListener('input', recheck);
       this._updateAutoButton();
       new MutationObserver(function () { self._updateAutoButton(); }).observe(this, { childList: true, subtree: true, attributes: true, attributeFilter: ['form-action', 'type'] });
     }
-    _ready() {
-      this._updateAutoButton();
-      if (!CrowdForm._announced) { CrowdForm._announced = true; post({ type: 'crowd-form-ready' }); }
-    }
+    _ready() { this._updateAutoButton(); }
     _submitControls() {
       return this.querySelectorAll('crowd-button[form-action="submit"], button[type="submit" i], input[type="submit" i]');
     }
@@ -659,6 +667,12 @@
       this.addEventListener('click', function (e) {
         if (self.hasAttribute('disabled')) { e.stopImmediatePropagation(); e.preventDefault(); }
       }, true);
+      // a submit button placed outside <crowd-form> still submits the page's form
+      this.addEventListener('click', function (e) {
+        if (e.defaultPrevented || self.getAttribute('form-action') !== 'submit' || self.closest('crowd-form')) return;
+        var form = document.querySelector('crowd-form');
+        if (form && form.requestSubmit) form.requestSubmit(self);
+      });
       this._render();
     }
     _attr() { this._render(); }
@@ -711,13 +725,14 @@
     _setup() {
       var r = this._shadow(false);
       this._img = h('img', { alt: '' });
+      this._imgw = h('div', { class: 'cimgw' }, this._img);
       this._h = h('div', { class: 'cardh' });
-      r.append(h('div', { class: 'card' }, this._img, this._h, h('div', { class: 'cardb' }, h('slot'))));
+      r.append(h('div', { class: 'card' }, this._imgw, this._h, h('div', { class: 'cardb' }, h('slot'))));
       this._attr();
     }
     _attr() {
       var img = this.getAttribute('image'), hd = this.getAttribute('heading');
-      this._img.hidden = !img;
+      this._imgw.hidden = !img;
       if (img) this._img.src = img;
       this._h.hidden = !hd;
       this._h.textContent = hd || '';
@@ -812,7 +827,6 @@
       var type = (this.getAttribute('link-type') || 'link').toLowerCase();
       this._trigger.className = type === 'button' ? 'btn' : 'linkbtn';
       this._trigger.textContent = this.getAttribute('link-text') || 'Open';
-      this._trigger.hidden = !this.hasAttribute('link-text') && this.hasAttribute('no-trigger');
       this._m.setTitle(this.getAttribute('modal-title') || this.getAttribute('title') || this.getAttribute('link-text') || '');
     }
     open() { if (this._m) this._m.open(); }
@@ -997,15 +1011,16 @@
       var self = this;
       var r = this._shadow(false);
       if (this._checked === undefined) this._checked = this.hasAttribute('checked');
-      this._box = h('span', { class: this._boxClass(), role: this._role(), tabindex: '0', part: 'box' });
+      this._box = h('span', { class: this._boxClass(), 'aria-hidden': 'true', part: 'box' });
+      this._ctl = h('span', { class: 'check', role: this._role(), tabindex: '0' }, this._box, h('span', { class: 'lbl' }, h('slot')));
       this._err = errEl();
-      r.append(h('span', { class: 'check' }, this._box, h('span', { class: 'lbl' }, h('slot'))), this._err);
+      r.append(this._ctl, this._err);
       this.addEventListener('click', function (e) {
         if (self.hasAttribute('disabled')) return;
         if (e.composedPath().some(function (n) { return n.localName === 'a' || n.localName === 'input' || n.localName === 'button'; })) return;
         self._toggle();
       });
-      this._box.addEventListener('keydown', function (e) {
+      this._ctl.addEventListener('keydown', function (e) {
         if (e.key === ' ' || e.key === 'Enter') { e.preventDefault(); if (!self.hasAttribute('disabled')) self._toggle(); }
       });
       this._paint();
@@ -1018,14 +1033,15 @@
     _paint() {
       if (!this._box) return;
       this._box.setAttribute('aria-checked', String(!!this._checked));
-      this._box.setAttribute('aria-disabled', String(this.hasAttribute('disabled')));
-      this._box.tabIndex = this.hasAttribute('disabled') ? -1 : 0;
+      this._ctl.setAttribute('aria-checked', String(!!this._checked));
+      this._ctl.setAttribute('aria-disabled', String(this.hasAttribute('disabled')));
+      this._ctl.tabIndex = this.hasAttribute('disabled') ? -1 : 0;
     }
     get checked() { return this._checked === undefined ? this.hasAttribute('checked') : !!this._checked; }
     set checked(v) { this._checked = !!v; this._paint(); }
     get value() { return this.getAttribute('value') || 'on'; }
     set value(v) { this.setAttribute('value', v); }
-    focus() { if (this._box) this._box.focus(); }
+    focus() { if (this._ctl) this._ctl.focus(); }
     _crowdFocus() { this.focus(); }
     _crowdCollect(out) {
       if (!this.name) return;
@@ -1509,6 +1525,8 @@
       return d;
     }
     _tag(text) { return h('span', { class: 'tag' }, text); }
+    // in the list, the label is shown by its <select> when there is more than one label
+    _itemLabel(label) { return this._labels.length > 1 ? '' : this._short(label) + ' '; }
     _short(label) {
       for (var i = 0; i < this._labels.length; i++) if (this._labels[i].label === label) return this._labels[i].short;
       return label;
@@ -1612,7 +1630,7 @@
         });
       }
       this._renderItems(this._items().map(function (b, i) {
-        return { label: b.label, text: '#' + (i + 1) + ' ' + self._short(b.label) + ' (' + Math.round(b.width) + '\u00d7' + Math.round(b.height) + ')' };
+        return { label: b.label, text: '#' + (i + 1) + ' ' + self._itemLabel(b.label) + Math.round(b.width) + '\u00d7' + Math.round(b.height) + ' px' };
       }));
     }
     _output() {
@@ -1678,7 +1696,7 @@
         });
       }
       this._renderItems(this._items().map(function (p, i) {
-        return { label: p.label, text: '#' + (i + 1) + ' ' + self._short(p.label) + ' (' + Math.round(p.x) + ', ' + Math.round(p.y) + ')' };
+        return { label: p.label, text: '#' + (i + 1) + ' ' + self._itemLabel(p.label) + '(' + Math.round(p.x) + ', ' + Math.round(p.y) + ')' };
       }));
     }
     _output() {
@@ -1829,9 +1847,9 @@
           });
         }
       }
-      var noun = this._kind() === 'polygon' ? ' points' : ' points';
+      var noun = ' points';
       this._renderItems(this._items().map(function (sh, i) {
-        return { label: sh.label, text: '#' + (i + 1) + ' ' + self._short(sh.label) + ' (' + sh.vertices.length + noun + ')' };
+        return { label: sh.label, text: '#' + (i + 1) + ' ' + self._itemLabel(sh.label) + sh.vertices.length + noun };
       }));
     }
     _output() {
@@ -2058,5 +2076,13 @@
   });
   Object.keys(defs).forEach(function (tag) {
     if (!customElements.get(tag)) customElements.define(tag, defs[tag]);
+  });
+
+  // AWS templates wait for this document event before touching the elements.
+  whenParsed(function () {
+    setTimeout(function () {
+      document.dispatchEvent(new Event('all-crowd-elements-ready', { bubbles: true }));
+      if (document.querySelector('crowd-form')) post({ type: 'crowd-form-ready' });
+    }, 0);
   });
 })();

@@ -31,6 +31,9 @@ def render_error(exc):
 
 @bp.post("/human-loops")
 def start_human_loop():
+    """StartHumanLoop. On a flow with activation conditions the body also carries the unmodeled
+    ``HumanLoopActivationOutput`` (see services.loops.start_human_loop), and has no HumanLoopArn
+    when no condition held; boto3 drops unmodeled members, raw HTTP callers see them."""
     g.operation = "StartHumanLoop"
     req = load_input(RUNTIME, "StartHumanLoop", json_body())
     return json_response(loop_service.start_human_loop(current_ctx(), req))

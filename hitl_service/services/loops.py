@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 
+from hitl_service.domain.conditions import parse_conditions
 from hitl_service.domain.names import name_from_arn
 from hitl_service.domain.pagination import decode_token, encode_token
 from hitl_service.domain.timefmt import now_ms, to_ms
@@ -27,7 +28,23 @@ def _flow_name_for(ctx: ServiceContext, arn: str) -> str | None:
 
 
 def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
-    """Store a new loop (or recognise an identical retry) and hand it to the router."""
+    """Store a new loop (or recognise an identical retry) and hand it to the router.
+
+    A flow with activation conditions evaluates them against InputContent first (synchronously,
+    before anything is stored), and the response carries ``HumanLoopActivationOutput``:
+
+    ``{"HumanLoopActivationReason": {"ConditionsMatched": bool},
+    "HumanLoopActivationConditionsEvaluationResults": "<JSON string: the conditions, each node with
+    EvaluationResult>", "Reasons": ["<one line per true top-level condition>"]}``
+
+    When no condition holds, no loop is created and no name is claimed: the response has no
+    HumanLoopArn (boto3 ignores the unmodeled member, so its caller sees ``{}`` plus metadata).
+    The same request always evaluates the same way (Sampling hashes the InputContent), so a
+    repeat of a non-activated request is again not activated. When a condition holds, the loop
+    starts as usual, its output.json gets ``humanTaskActivationConditionResults``, and an
+    identical repeat returns the same HumanLoopArn and the same activation output. Flows without
+    conditions answer exactly as before: ``{"HumanLoopArn": ...}``.
+    """
     name = req["HumanLoopName"]
     flow_arn = req["FlowDefinitionArn"]
     content = req["HumanLoopInput"]["InputContent"]
@@ -40,17 +57,40 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
     flow_name = _flow_name_for(ctx, flow_arn)
     if flow_name is None:
         raise ValidationError(f"FlowDefinitionArn {flow_arn} does not name a flow definition of this service")
+    # One round trip; parse_conditions is cached, so a flow's conditions are compiled once per process.
+    raw_conditions, flow_status = ctx.store.r.hmget(keys.flow(flow_name), ("conditions", "status"))
+    activation_output = None
+    activation = ""
+
+    def unstartable(status: str | None) -> ValidationError:
+        if status is None:
+            return ValidationError(f"FlowDefinitionArn {flow_arn} does not exist")
+        return ValidationError(
+            f"Flow definition {flow_name} is {status}; human loops can only start on an Active flow definition")
+
+    if raw_conditions:
+        if flow_status != "Active":
+            # Refuse like the start script does, even when no loop would be created.
+            raise unstartable(flow_status)
+        evaluation = parse_conditions(raw_conditions).evaluate(content)
+        activation = json.dumps(evaluation.results, separators=(",", ":"), ensure_ascii=False)
+        activation_output = {
+            "HumanLoopActivationReason": {"ConditionsMatched": evaluation.activated},
+            "HumanLoopActivationConditionsEvaluationResults": activation,
+            "Reasons": evaluation.reasons,
+        }
+        if not evaluation.activated:
+            log.info("loop not activated loop=%s flow=%s", name, flow_name)
+            return {"HumanLoopActivationOutput": activation_output}
     input_sha = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
     arn = ctx.arns.human_loop(name)
     outcome = ctx.store.scripts.start_human_loop(
         keys=[keys.loop(name), keys.flow(flow_name)],
-        args=[name, arn, content, input_sha, classifiers_key, now_ms(), ""],
+        args=[name, arn, content, input_sha, classifiers_key, now_ms(), activation],
     )
     kind = outcome[0]
-    if kind == "noflow":
-        raise ValidationError(f"FlowDefinitionArn {flow_arn} does not exist")
-    if kind == "flowstatus":
-        raise ValidationError(f"Flow definition {flow_name} is {outcome[1]}; human loops can only start on an Active flow definition")
+    if kind in ("noflow", "flowstatus"):
+        raise unstartable(outcome[1] if kind == "flowstatus" else None)
     if kind == "conflict":
         raise ConflictError(
             f"A human loop named {name} already exists with different input; HumanLoopName must be unique")
@@ -59,7 +99,10 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
         dispatch_safely(ctx.dispatcher.route, name)
     else:
         log.info("loop start repeated loop=%s flow=%s", name, flow_name)
-    return {"HumanLoopArn": outcome[1]}
+    response = {"HumanLoopArn": outcome[1]}
+    if activation_output is not None:
+        response["HumanLoopActivationOutput"] = activation_output
+    return response
 
 
 DESCRIBE_FIELDS = ("name", "arn", "status", "created_ms", "flow_arn", "failure_code", "failure_reason", "output_uri")

@@ -34,6 +34,7 @@ from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import sentiment_model  # noqa: E402
+from hitl_service.launcher import load_env_file  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLE = "arn:aws:iam::123456789012:role/hitl-demo-unused"
@@ -70,17 +71,6 @@ TEMPLATE = """<script src="https://assets.crowd.aws/crowd-html-elements.js"></sc
   </crowd-classifier>
 </crowd-form>
 """
-
-
-def load_env_file(path: Path) -> dict[str, str]:
-    values = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                key, _, value = line.partition("=")
-                values[key.strip()] = value.strip()
-    return values
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

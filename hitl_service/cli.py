@@ -25,9 +25,10 @@ def _context():
 
 def _table(rows: list[dict], columns: list[str]) -> str:
     widths = {c: max([len(c)] + [len(str(r.get(c, "") if r.get(c) is not None else "-")) for r in rows]) for c in columns}
-    lines = ["  ".join(c.ljust(widths[c]) for c in columns)]
+    lines = ["  ".join(c.ljust(widths[c]) for c in columns).rstrip()]
     for r in rows:
-        lines.append("  ".join(str(r.get(c) if r.get(c) is not None else "-").ljust(widths[c]) for c in columns))
+        lines.append("  ".join(str(r.get(c) if r.get(c) is not None else "-").ljust(widths[c])
+                               for c in columns).rstrip())
     return "\n".join(lines)
 
 
@@ -56,6 +57,9 @@ def cmd_reviewers_list(args) -> int:
     from hitl_service.services import reviewers
 
     rows = [dict(r, groups=",".join(r["groups"])) for r in reviewers.list_reviewers(_context())]
+    if not rows:
+        print("no reviewers (add one with: hitl reviewers add NAME --group GROUP)")
+        return 0
     print(_table(rows, ["name", "workerId", "groups"]))
     return 0
 
@@ -85,28 +89,28 @@ def cmd_queues(args) -> int:
 
 
 def cmd_loops_list(args) -> int:
+    from hitl_service.domain.timefmt import iso_ms
     from hitl_service.services import loops
 
     ctx = _context()
     req = {"FlowDefinitionArn": ctx.arns.flow_definition(args.flow), "MaxResults": 100,
            "SortOrder": "Descending"}
-    from hitl_service.domain.timefmt import iso_ms
-
-    shown = 0
-    while True:
+    picked: list[dict] = []
+    # one table for every page, so the columns line up however many pages the flow has
+    while len(picked) < args.limit:
         rows, token = loops.list_human_loops(ctx, req)
-        rows = [r for r in rows if not args.status or r["status"] == args.status]
         for r in rows:
-            r["created"] = iso_ms(int(r["created_ms"]))
-        if rows:
-            print(_table(rows, ["name", "status", "created", "failure_reason"]) if shown == 0 else
-                  "\n".join(_table(rows, ["name", "status", "created", "failure_reason"]).splitlines()[1:]))
-        shown += len(rows)
-        if not token or shown >= args.limit:
+            if not args.status or r["status"] == args.status:
+                r["created"] = iso_ms(int(r["created_ms"]))
+                picked.append(r)
+        if not token:
             break
         req["NextToken"] = token
-    if shown == 0:
-        print("no loops")
+    picked = picked[:args.limit]
+    if not picked:
+        print(f"no loops{' with status ' + args.status if args.status else ''} in flow {args.flow}")
+        return 0
+    print(_table(picked, ["name", "status", "created", "failure_reason"]))
     return 0
 
 

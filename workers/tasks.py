@@ -98,11 +98,17 @@ def sweep_outboxes() -> dict:
     finals = ctx.store.scripts.claim_due_outbox_entries(keys=[keys.OUTBOX_FINALIZE], args=[now_ms(), grace, 500])
     for name in finals:
         ctx.dispatcher.finalize(name)
+    # flows marked Deleting whose retire_flow task never ran; members are "<flow name>|<flow id>"
+    retiring = ctx.store.scripts.claim_due_outbox_entries(keys=[keys.PREFIX + "outbox:retire"],
+                                                          args=[now_ms(), grace, 100])
+    for member in retiring:
+        flow_name, _, flow_id = member.partition("|")
+        ctx.dispatcher.retire_flow(flow_name, flow_id)
     if ctx.store.r.zcard(keys.OUTBOX_EVENTS):
         ctx.dispatcher.deliver_events()
-    if routed or finals:
-        log.info("outbox sweep route=%s finalize=%s", len(routed), len(finals))
-    return {"route": len(routed), "finalize": len(finals)}
+    if routed or finals or retiring:
+        log.info("outbox sweep route=%s finalize=%s retire=%s", len(routed), len(finals), len(retiring))
+    return {"route": len(routed), "finalize": len(finals), "retire": len(retiring)}
 
 
 @app.task(name="hitl.deliver_events", acks_late=True)

@@ -15,7 +15,8 @@ from hitl_service.store import keys
 
 log = logging.getLogger(__name__)
 
-MAX_SCAN = 2000
+# entries a claim looks at from the queue's head and from the reviewer's cursor (see the claim script)
+MAX_SCAN = 200
 CLAIM_BUCKETS_MS = (1, 2, 5, 10, 25, 50, 100, 250, 1000)
 CLAIM_HISTOGRAM = keys.PREFIX + "stats:claim_ms"
 
@@ -80,24 +81,40 @@ def _lease_error(kind: str, detail: str = "") -> Exception:
     messages = {
         "nolease": "This assignment is not leased to you (it was submitted, released, or its lease ended)",
         "notyours": "This assignment is leased to another reviewer",
-        "expired": "Your lease on this assignment expired; it went back to the queue and your answer was not stored",
-        "closed": f"The human loop is no longer accepting answers (it is {detail or 'closed'})",
+        "expired": ("Your lease on this assignment expired (no heartbeat in time, or the task time limit passed); "
+                    "it went back to the queue and your answer was not stored"),
+        "closed": f"The human loop is no longer accepting answers (it is {detail or 'closed'}); your lease has ended",
     }
     return LeaseError(messages.get(kind, kind))
+
+
+def _missing_lease_error(ctx: ServiceContext, lease_id: str) -> Exception:
+    """The error for a token with no live lease: "expired" when the scripts marked it so, else generic."""
+    ended = ctx.store.r.get(keys.lease(lease_id) + ":ended")
+    return _lease_error("expired" if ended == "expired" else "nolease")
+
+
+def _raise_for(ctx: ServiceContext, lease_id: str, kind: str, detail: str = "", to_finalize: str = "") -> None:
+    """Raise the LeaseError for a script's refusal (after handing a loop it closed to finalize)."""
+    if to_finalize:
+        _finalize_all(ctx, [to_finalize])
+    if kind == "nolease":
+        raise _missing_lease_error(ctx, lease_id)
+    raise _lease_error(kind, detail)
 
 
 def get_assignment(ctx: ServiceContext, reviewer: dict, lease_id: str) -> tuple[dict, dict]:
     """The lease (owned by this reviewer and still live) and its loop record."""
     lease = ctx.store.r.hgetall(keys.lease(lease_id))
     if not lease:
-        raise _lease_error("nolease")
+        raise _missing_lease_error(ctx, lease_id)
     if lease["worker"] != reviewer["worker_id"]:
         raise _lease_error("notyours")
     if int(lease["expires_ms"]) < now_ms():
         raise _lease_error("expired")
     loop = ctx.store.get_loop(lease["loop"])
-    if loop is None:
-        raise _lease_error("closed")
+    if loop is None or lease.get("loop_created", loop["created_ms"]) != loop["created_ms"]:
+        raise _lease_error("closed", "deleted")  # (a loop with the same name may have started since)
     return lease, loop
 
 
@@ -106,7 +123,8 @@ def extend_lease(ctx: ServiceContext, reviewer: dict, lease_id: str) -> dict:
     result = ctx.store.scripts.extend_lease(
         args=[lease_id, reviewer["worker_id"], now_ms(), ctx.settings.lease_heartbeat_seconds * 1000])
     if result[0] != "ok":
-        raise _lease_error(result[0], result[1] if len(result) > 1 else "")
+        _raise_for(ctx, lease_id, result[0], result[1] if len(result) > 1 else "",
+                   result[2] if len(result) > 2 else "")
     return {"expiresAt": iso_ms(int(result[1])), "deadlineAt": iso_ms(int(result[2]))}
 
 
@@ -114,7 +132,7 @@ def release_assignment(ctx: ServiceContext, reviewer: dict, lease_id: str) -> No
     """Hand an assignment back to the queue at once."""
     kind, to_finalize = ctx.store.scripts.release_assignment(args=[lease_id, reviewer["worker_id"], now_ms()])
     if kind != "released":
-        raise _lease_error(kind)
+        _raise_for(ctx, lease_id, kind, "", to_finalize)
     if to_finalize:
         _finalize_all(ctx, [to_finalize])
     log.info("released worker=%s", reviewer["worker_id"])
@@ -126,7 +144,7 @@ def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_con
         raise ValidationError("answerContent must be a JSON object (the crowd-form's answer)")
     lease = ctx.store.r.hgetall(keys.lease(lease_id))
     if not lease:
-        raise _lease_error("nolease")
+        raise _missing_lease_error(ctx, lease_id)
     if lease["worker"] != reviewer["worker_id"]:
         raise _lease_error("notyours")
     now = now_ms()
@@ -144,7 +162,7 @@ def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_con
         raise ValidationError(f"answerContent is larger than the {ctx.settings.max_answer_bytes}-byte limit")
     result = ctx.store.scripts.submit_answer(args=[lease_id, reviewer["worker_id"], now, encoded])
     if result[0] != "submitted":
-        raise _lease_error(result[0], result[1])
+        _raise_for(ctx, lease_id, result[0], result[1], result[2] if len(result) > 2 else "")
     loop_name, outcome = result[1], result[2]
     log.info("submitted loop=%s worker=%s outcome=%s", loop_name, reviewer["worker_id"], outcome or "open")
     if outcome == "finalize":
@@ -161,8 +179,8 @@ def my_assignments(ctx: ServiceContext, reviewer: dict) -> list[dict]:
         lease = ctx.store.r.hgetall(keys.lease(lease_id))
         if not lease or int(lease["expires_ms"]) < now_ms():
             continue
-        loop = ctx.store.get_loop(lease["loop"], ("name", "flow_arn", "title", "description"))
-        if loop:
+        loop = ctx.store.get_loop(lease["loop"], ("name", "flow_arn", "title", "description", "created_ms"))
+        if loop and lease.get("loop_created", loop["created_ms"]) == loop["created_ms"]:
             out.append(assignment_view(ctx, lease_id, lease, loop))
     return out
 

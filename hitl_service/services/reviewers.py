@@ -72,6 +72,7 @@ def remove_reviewer(ctx: ServiceContext, name: str) -> bool:
     pipe.delete(keys.reviewer(name))
     pipe.srem(keys.REVIEWERS, name)
     pipe.delete(keys.worker_reviewer(record["worker_id"]))
+    pipe.delete(keys.PREFIX + f"worker:{record['worker_id']}:cursors")  # queue positions (claim script)
     pipe.execute()
     log.info("reviewer removed worker=%s name=%s", record["worker_id"], name)
     return True

@@ -64,17 +64,23 @@ local function close_loop(lk, name, target, code, reason, now)
   return 'finalize'
 end
 
+-- a lease belongs to the loop it was claimed from, not to a later loop that reuses the name after
+-- DeleteHumanLoop (leases from before loop_created was recorded match any loop)
+local function same_loop(lease_loop_created, loop_created_ms)
+  return (not lease_loop_created) or lease_loop_created == loop_created_ms
+end
+
 -- a lease ends without an answer (expired or released): its assignment goes back to the queue
 local function give_back_lease(lease_id, now)
   local lk = P .. 'lease:' .. lease_id
-  local l = redis.call('HMGET', lk, 'loop', 'worker')
+  local l = redis.call('HMGET', lk, 'loop', 'worker', 'loop_created')
   redis.call('DEL', lk)
   redis.call('ZREM', LEASES, lease_id)
   if not l[1] then return '' end
   redis.call('SREM', P .. 'worker:' .. l[2] .. ':leases', lease_id)
   local loopk = loop_key(l[1])
   local s = redis.call('HMGET', loopk, 'status', 'target', 'team', 'created_ms')
-  if not s[1] then return '' end
+  if not s[1] or not same_loop(l[3], s[4]) then return '' end
   local leases = redis.call('HINCRBY', loopk, 'leases', -1)
   if s[2] ~= '' then return '' end
   if s[1] == 'InProgress' then
@@ -160,35 +166,59 @@ return 'routed'
 CLAIM_NEXT_ASSIGNMENT = r"""
 -- KEYS queue keys of the reviewer's teams
 -- ARGV worker, now, window_ms, lease_id, max_scan
+-- The oldest loop of the reviewer's queues that the reviewer has not worked on yet. Loops they did
+-- work on stay queued until others take their remaining assignments, so a fast reviewer can be far
+-- ahead of the queue's head. Each (reviewer, team) keeps a cursor: the highest queue score it
+-- claimed. Every loop scored above the cursor is new to the reviewer, so the search is the head of
+-- the queue (older loops handed back by others) then the entries from the cursor on, each at most
+-- max_scan entries: the cost does not depend on how long the queue is.
 local worker = ARGV[1]
 local now = tonumber(ARGV[2])
 local window = tonumber(ARGV[3])
 local lease_id = ARGV[4]
 local max_scan = tonumber(ARGV[5])
+local cursors = P .. 'worker:' .. worker .. ':cursors'
 local finalize = reap_expired(now, 20)
-local best, best_score, best_q
-for qi = 1, #KEYS do
-  local q = KEYS[qi]
-  local offset, scanned, done = 0, 0, false
-  while not done and scanned < max_scan do
-    local batch = redis.call('ZRANGE', q, offset, offset + 31, 'WITHSCORES')
-    if #batch == 0 then break end
-    for i = 1, #batch, 2 do
-      local score = tonumber(batch[i + 1])
-      if best_score and score >= best_score then done = true break end
-      if redis.call('SISMEMBER', P .. 'loop:' .. batch[i] .. ':workers', worker) == 0 then
-        best, best_score, best_q = batch[i], score, q
-        done = true
-        break
+
+-- the first entry (name, score as Redis wrote it) the reviewer has not worked on, among the first
+-- max_scan that fetch(offset, count) lists, read a few at a time
+local function first_fresh(fetch)
+  for offset = 0, max_scan - 1, 32 do
+    local count = math.min(32, max_scan - offset)
+    local entries = fetch(offset, count)
+    for i = 1, #entries, 2 do
+      if redis.call('SISMEMBER', P .. 'loop:' .. entries[i] .. ':workers', worker) == 0 then
+        return entries[i], entries[i + 1]
       end
     end
-    scanned = scanned + #batch / 2
-    offset = offset + 32
+    if #entries < 2 * count then return end
+  end
+end
+
+local best, best_score, best_raw, best_q
+for qi = 1, #KEYS do
+  local q = KEYS[qi]
+  local name, raw = first_fresh(function(offset, count)
+    return redis.call('ZRANGE', q, offset, offset + count - 1, 'WITHSCORES')
+  end)
+  if not name then
+    local cursor = redis.call('HGET', cursors, q)
+    if cursor then
+      name, raw = first_fresh(function(offset, count)
+        return redis.call('ZRANGEBYSCORE', q, cursor, '+inf', 'WITHSCORES', 'LIMIT', offset, count)
+      end)
+    end
+  end
+  if name and (not best_score or tonumber(raw) < best_score) then
+    best, best_score, best_raw, best_q = name, tonumber(raw), raw, q
   end
 end
 if not best then return {'empty', '', 0, 0, finalize} end
+if best_score > tonumber(redis.call('HGET', cursors, best_q) or '-1') then
+  redis.call('HSET', cursors, best_q, best_raw)
+end
 local lk = loop_key(best)
-local s = redis.call('HMGET', lk, 'status', 'target', 'queued', 'team', 'time_limit')
+local s = redis.call('HMGET', lk, 'status', 'target', 'queued', 'team', 'time_limit', 'created_ms')
 if s[1] ~= 'InProgress' or s[2] ~= '' or tonumber(s[3] or '0') <= 0 then
   -- should not happen (stop/expiry withdraw queued work); repair the queue and let the caller retry
   redis.call('ZREM', best_q, best)
@@ -202,7 +232,7 @@ redis.call('SADD', P .. 'loop:' .. best .. ':workers', worker)
 local deadline = now + tonumber(s[5]) * 1000
 local expires = math.min(now + window, deadline)
 redis.call('HSET', P .. 'lease:' .. lease_id, 'loop', best, 'worker', worker, 'team', s[4],
-           'accepted_ms', now, 'deadline_ms', deadline, 'expires_ms', expires)
+           'accepted_ms', now, 'deadline_ms', deadline, 'expires_ms', expires, 'loop_created', s[6])
 redis.call('ZADD', LEASES, expires, lease_id)
 redis.call('SADD', P .. 'worker:' .. worker .. ':leases', lease_id)
 redis.call('HINCRBY', COUNTERS, 'claims', 1)
@@ -212,7 +242,7 @@ return {'claimed', best, expires, deadline, finalize}
 EXTEND_LEASE = r"""
 -- ARGV lease_id, worker, now, window_ms
 local lk = P .. 'lease:' .. ARGV[1]
-local l = redis.call('HMGET', lk, 'worker', 'expires_ms', 'deadline_ms', 'loop')
+local l = redis.call('HMGET', lk, 'worker', 'expires_ms', 'deadline_ms', 'loop', 'loop_created')
 local now = tonumber(ARGV[3])
 if not l[1] then return {'nolease'} end
 if l[1] ~= ARGV[2] then return {'notyours'} end
@@ -220,7 +250,8 @@ if tonumber(l[2]) < now then
   local f = expire_lease(ARGV[1], now)
   return {'expired', '', f}
 end
-local s = redis.call('HMGET', loop_key(l[4]), 'status', 'target')
+local s = redis.call('HMGET', loop_key(l[4]), 'status', 'target', 'created_ms')
+if not s[1] or not same_loop(l[5], s[3]) then return {'closed', 'deleted'} end
 if s[2] ~= '' or (s[1] ~= 'InProgress' and s[1] ~= 'Stopping') then return {'closed', shown_status(s)} end
 local expires = math.min(now + tonumber(ARGV[4]), tonumber(l[3]))
 redis.call('HSET', lk, 'expires_ms', expires)
@@ -244,19 +275,21 @@ SUBMIT_ANSWER = r"""
 -- ARGV lease_id, worker, now, answer_json
 local lease_id, worker, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local lk = P .. 'lease:' .. lease_id
-local l = redis.call('HMGET', lk, 'loop', 'worker', 'expires_ms')
+local l = redis.call('HMGET', lk, 'loop', 'worker', 'expires_ms', 'loop_created')
 if not l[1] then return {'nolease', ''} end
 if l[2] ~= worker then return {'notyours', ''} end
 if tonumber(l[3]) < now then
   return {'expired', '', expire_lease(lease_id, now)}
 end
 local loopk = loop_key(l[1])
-local s = redis.call('HMGET', loopk, 'status', 'target', 'task_count')
-if not s[1] or s[2] ~= '' or (s[1] ~= 'InProgress' and s[1] ~= 'Stopping') then
+local s = redis.call('HMGET', loopk, 'status', 'target', 'task_count', 'created_ms')
+local current = s[1] and same_loop(l[4], s[4])
+if not current or s[2] ~= '' or (s[1] ~= 'InProgress' and s[1] ~= 'Stopping') then
   redis.call('DEL', lk)
   redis.call('ZREM', LEASES, lease_id)
   redis.call('SREM', P .. 'worker:' .. worker .. ':leases', lease_id)
-  if s[1] then redis.call('HINCRBY', loopk, 'leases', -1) end
+  if not current then return {'closed', 'deleted'} end
+  redis.call('HINCRBY', loopk, 'leases', -1)
   return {'closed', shown_status(s)}
 end
 redis.call('RPUSH', P .. 'loop:' .. l[1] .. ':answers', ARGV[4])
@@ -371,12 +404,17 @@ if not f[1] then return {'missing', ''} end
 if f[1] ~= 'Active' then return {'status', f[1]} end
 redis.call('HSET', KEYS[1], 'status', 'Deleting')
 -- the team and UI stay referenced until the flow is retired: Stopping loops still render the UI
+-- until retired, the flow waits in an outbox too: a lost retire message is sent again by the sweep
+local t = redis.call('TIME')
+redis.call('ZADD', P .. 'outbox:retire', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000),
+           ARGV[1] .. '|' .. f[4])
 return {'deleting', f[4]}
 """
 
 FINISH_DELETE_FLOW_DEFINITION = r"""
 -- KEYS[1] flow, KEYS[2] flows index; ARGV name, flow_id
 local f = redis.call('HMGET', KEYS[1], 'status', 'id', 'created_ms', 'team', 'ui')
+redis.call('ZREM', P .. 'outbox:retire', ARGV[1] .. '|' .. ARGV[2])
 if not f[1] or f[2] ~= ARGV[2] then return 'gone' end
 if f[1] ~= 'Deleting' then return 'status' end
 redis.call('SREM', P .. 'team:' .. f[4] .. ':flows', ARGV[1])

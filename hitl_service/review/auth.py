@@ -45,7 +45,7 @@ def current_reviewer(required: bool = True) -> dict | None:
     record = None
     auth = request.authorization
     if auth is not None and auth.type == "basic":
-        record = reviewers.authenticate(ctx, auth.username or "", auth.password or "")
+        record = reviewers.authenticate_repeated(ctx, auth.username or "", auth.password or "")
     elif session.get("reviewer"):
         record = reviewers.get_reviewer(ctx, session["reviewer"])
         if record is None or record["worker_id"] != session.get("worker_id"):

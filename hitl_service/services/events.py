@@ -52,15 +52,6 @@ def record_delivery(ctx: ServiceContext, entry: dict) -> None:
     pipe.execute()
 
 
-# Take the due entries of the events outbox and push them out by a lease, in one step, so deliver
-# tasks running at the same time (one per sweep, plus one per finished loop) never send the same
-# event concurrently; if the worker dies mid-delivery the entry is due again when the lease ends.
-_CLAIM_DUE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-local until_ms = tonumber(ARGV[1]) + tonumber(ARGV[2])
-for _, name in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', until_ms, name) end
-return due
-"""
 CLAIM_LEASE_MS = 60_000
 
 
@@ -69,11 +60,13 @@ def deliver_pending_events(ctx: ServiceContext, limit: int = 100) -> int:
     from hitl_service.output.webhooks import WebhookDeliveryError, deliver_webhook
 
     r = ctx.store.r
-    due = r.register_script(_CLAIM_DUE)(keys=[keys.OUTBOX_EVENTS], args=[now_ms(), CLAIM_LEASE_MS, limit])
+    due = ctx.store.scripts.claim_due_events(args=[now_ms(), CLAIM_LEASE_MS, limit])
     delivered = 0
     for name in due:
-        loop = ctx.store.get_loop(name)
-        if loop is None or loop.get("status") not in ("Completed", "Failed", "Stopped"):
+        # a loop deleted before its event went out left a snapshot; deliver that first
+        snapshot = r.hgetall(keys.deleted_loop_event(name))
+        loop = snapshot or ctx.store.get_loop(name)
+        if not loop or loop.get("status") not in ("Completed", "Failed", "Stopped"):
             r.zrem(keys.OUTBOX_EVENTS, name)
             r.delete(_state_key(name))
             continue
@@ -103,8 +96,13 @@ def deliver_pending_events(ctx: ServiceContext, limit: int = 100) -> int:
             record_delivery(ctx, entry)
             log.info("webhook loop=%s url=%s attempt=%s result=%s", name, url, attempt, entry["result"])
         if pending_delay is None:
-            r.zrem(keys.OUTBOX_EVENTS, name)
-            r.delete(_state_key(name))
+            r.delete(_state_key(name), keys.deleted_loop_event(name))
+            live = ctx.store.get_loop(name, ("status",)) if snapshot else None
+            if live and live["status"] in ("Completed", "Failed", "Stopped"):
+                # a new loop reused the name and finished too: its event is next
+                r.zadd(keys.OUTBOX_EVENTS, {name: now_ms()}, xx=True)
+            else:
+                r.zrem(keys.OUTBOX_EVENTS, name)
         else:
             r.zadd(keys.OUTBOX_EVENTS, {name: now_ms() + int(pending_delay * 1000)}, xx=True)
     return delivered

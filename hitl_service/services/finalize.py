@@ -44,13 +44,15 @@ def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
     """Idempotently finish a closing loop; on a storage failure reschedule it and re-raise."""
     loop = ctx.store.get_loop(name)
     if loop is None:
-        ctx.store.r.zrem(keys.OUTBOX_FINALIZE, name)
+        pipe = ctx.store.r.pipeline(transaction=True)
+        pipe.zrem(keys.OUTBOX_FINALIZE, name)
+        pipe.zrem(keys.FINALIZE_PENDING_SINCE, name)
+        pipe.execute()
         return "missing"
     if not loop.get("target"):
         return "open"
     if loop["status"] == loop["target"]:
-        ctx.store.r.zrem(keys.OUTBOX_FINALIZE, name)
-        return "already"
+        return ctx.store.scripts.mark_loop_finished(args=[name, "", now_ms()])  # 'already': clears the outbox
     uri = ""
     if int(loop.get("answers") or 0) > 0:
         try:

@@ -322,24 +322,38 @@ def delete_flow_definition(ctx: ServiceContext, name: str) -> None:
 
 
 def retire_flow_definition(ctx: ServiceContext, name: str, flow_id: str, batch: int = 500) -> str:
-    """Stop every in-progress loop of a Deleting flow, then remove the flow (safe to run twice)."""
+    """Stop every in-progress loop of a Deleting flow; remove the flow once none is still Stopping.
+
+    Like A2I, tasks a reviewer already holds may finish: while any loop is Stopping the flow stays
+    Deleting (its task UI must still render), and the retire outbox sends this task again later.
+    Safe to run any number of times.
+    """
     from hitl_service.services.loops import stop_human_loop
 
     index = keys.flow_loops(flow_id)
     cursor = None
+    still_open = 0
     while True:
         members, more = ctx.store.page(index, descending=False, after_member=cursor, min_ms=None, max_ms=None,
                                        limit=batch)
         names = [keys.member_name(m) for m in members]
         for loop, row in zip(names, ctx.store.get_loops(names, ("status",))):
-            if row is not None and row["status"] == "InProgress":
+            if row is None:
+                continue
+            if row["status"] == "InProgress":
                 try:
                     stop_human_loop(ctx, loop)
                 except (NotFoundError, ValidationError):
-                    pass  # finished or deleted meanwhile
+                    continue  # finished or deleted meanwhile
+                row = ctx.store.get_loop(loop, ("status",)) or {"status": "Stopped"}
+            if row["status"] in ("InProgress", "Stopping"):
+                still_open += 1
         if not more:
             break
         cursor = members[-1]
+    if still_open:
+        log.info("flow retire waiting flow=%s open_loops=%s", name, still_open)
+        return "waiting"
     outcome = ctx.store.scripts.finish_delete_flow_definition(keys=[keys.flow(name), keys.FLOWS], args=[name, flow_id])
     log.info("flow retired flow=%s outcome=%s", name, outcome)
     return outcome

@@ -59,6 +59,11 @@ def worker_leases(worker_id: str) -> str:
     return f"{PREFIX}worker:{worker_id}:leases"
 
 
+def deleted_loop_event(name: str) -> str:
+    """Snapshot of a loop deleted before its status-change event was delivered."""
+    return f"{PREFIX}events:deleted:{name}"
+
+
 def reviewer(name: str) -> str:
     return f"{PREFIX}reviewer:{name}"
 
@@ -76,6 +81,7 @@ EXPIRY = PREFIX + "expiry"
 OUTBOX_ROUTE = PREFIX + "outbox:route"
 OUTBOX_FINALIZE = PREFIX + "outbox:finalize"
 OUTBOX_EVENTS = PREFIX + "outbox:events"
+FINALIZE_PENDING_SINCE = PREFIX + "finalize:pending_since"
 LOOP_STATS = PREFIX + "stats:loops"
 QUEUE_DEPTH = PREFIX + "stats:queued"
 COUNTERS = PREFIX + "stats:counters"

@@ -88,7 +88,7 @@ class Store:
         pipe.hgetall(keys.COUNTERS)
         pipe.zcard(keys.LEASES)
         pipe.zcard(keys.OUTBOX_FINALIZE)
-        pipe.zrange(keys.OUTBOX_FINALIZE, 0, 0, withscores=True)
+        pipe.zrange(keys.FINALIZE_PENDING_SINCE, 0, 0, withscores=True)
         pipe.zcard(keys.OUTBOX_ROUTE)
         loops, depth, counters, leases, pending, oldest_pending, route_backlog = pipe.execute()
         return {

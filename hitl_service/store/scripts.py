@@ -15,6 +15,8 @@ local EXPIRY = P .. 'expiry'
 local OUTBOX_ROUTE = P .. 'outbox:route'
 local OUTBOX_FINALIZE = P .. 'outbox:finalize'
 local OUTBOX_EVENTS = P .. 'outbox:events'
+-- when each loop waiting for its output.json started waiting (the outbox score moves with retries)
+local PENDING_SINCE = P .. 'finalize:pending_since'
 local LOOP_STATS = P .. 'stats:loops'
 local QUEUE_DEPTH = P .. 'stats:queued'
 local COUNTERS = P .. 'stats:counters'
@@ -45,6 +47,7 @@ local function finish_loop(lk, name, status, now, output_uri)
   redis.call('HSET', lk, 'finished_ms', now, 'target', status)
   if output_uri ~= '' then redis.call('HSET', lk, 'output_uri', output_uri) end
   redis.call('ZREM', OUTBOX_FINALIZE, name)
+  redis.call('ZREM', PENDING_SINCE, name)
   redis.call('ZREM', EXPIRY, name)
   redis.call('ZADD', OUTBOX_EVENTS, now, name)
 end
@@ -61,6 +64,7 @@ local function close_loop(lk, name, target, code, reason, now)
     return 'finished'
   end
   redis.call('ZADD', OUTBOX_FINALIZE, now, name)
+  redis.call('ZADD', PENDING_SINCE, 'NX', now, name)
   return 'finalize'
 end
 
@@ -361,7 +365,11 @@ local lk = loop_key(ARGV[1])
 local s = redis.call('HMGET', lk, 'status', 'target')
 if not s[1] then return 'missing' end
 if s[2] == '' then return 'open' end
-if s[1] == s[2] then redis.call('ZREM', OUTBOX_FINALIZE, ARGV[1]) return 'already' end
+if s[1] == s[2] then
+  redis.call('ZREM', OUTBOX_FINALIZE, ARGV[1])
+  redis.call('ZREM', PENDING_SINCE, ARGV[1])
+  return 'already'
+end
 finish_loop(lk, ARGV[1], s[2], tonumber(ARGV[3]), ARGV[2])
 return 'finished'
 """
@@ -373,10 +381,18 @@ local lk = loop_key(name)
 local s = redis.call('HMGET', lk, 'status', 'flow_id', 'created_ms')
 if not s[1] then return {'missing', ''} end
 if s[1] ~= 'Completed' and s[1] ~= 'Failed' and s[1] ~= 'Stopped' then return {'active', s[1]} end
+if redis.call('ZSCORE', OUTBOX_EVENTS, name) then
+  -- its status-change event is not delivered yet: keep what the event needs (not the input)
+  local snap = P .. 'events:deleted:' .. name
+  redis.call('DEL', snap)
+  redis.call('HSET', snap, unpack(redis.call('HGETALL', lk)))
+  redis.call('HDEL', snap, 'input')
+end
 redis.call('DEL', lk, P .. 'loop:' .. name .. ':answers', P .. 'loop:' .. name .. ':workers')
 redis.call('ZREM', P .. 'flowloops:' .. s[2], string.format('%013d', tonumber(s[3])) .. ':' .. name)
 redis.call('ZREM', OUTBOX_ROUTE, name)
 redis.call('ZREM', OUTBOX_FINALIZE, name)
+redis.call('ZREM', PENDING_SINCE, name)
 redis.call('ZREM', EXPIRY, name)
 redis.call('HINCRBY', LOOP_STATS, s[1], -1)
 return {'deleted', s[1]}
@@ -506,6 +522,18 @@ redis.call('ZREM', KEYS[3], ARGV[1])
 return 'deleted'
 """
 
+CLAIM_DUE_EVENTS = r"""
+-- ARGV now, hold_ms, limit
+-- take the due status-change events and push them out by a hold, in one step, so deliver tasks
+-- running at once (one per sweep, one per finished loop) never send the same event concurrently;
+-- if a worker dies mid-delivery the event is due again when the hold ends
+local due = redis.call('ZRANGEBYSCORE', OUTBOX_EVENTS, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local until_ms = tonumber(ARGV[1]) + tonumber(ARGV[2])
+for _, name in ipairs(due) do redis.call('ZADD', OUTBOX_EVENTS, 'XX', until_ms, name) end
+return due
+"""
+
+_SOURCES["claim_due_events"] = CLAIM_DUE_EVENTS
 _SOURCES["create_resource"] = CREATE_RESOURCE
 _SOURCES["update_workteam_members"] = UPDATE_WORKTEAM_MEMBERS
 _SOURCES["delete_workteam"] = DELETE_WORKTEAM

@@ -550,6 +550,11 @@ def test_delete_flow_definition_stops_its_loops_then_removes_it(service, sm, a2i
     assert set(now.values()) == {"Stopped"}
     assert queue_depth(service, team) == 0
     assert bob.claim() is None
+    # a held task may finish, so the flow stays Deleting and its task UI stays in use meanwhile
+    assert sm.describe_flow_definition(FlowDefinitionName=flow)["FlowDefinitionStatus"] == "Deleting"
+    ui_name = sm.describe_flow_definition(FlowDefinitionName=flow)["HumanLoopConfig"]["HumanTaskUiArn"].rsplit("/", 1)[1]
+    with pytest.raises(sm.exceptions.ResourceInUse):
+        sm.delete_human_task_ui(HumanTaskUiName=ui_name)
     assert alice.submit(held["token"], {"answer": "last"}).status_code == 200
     wait_until(lambda: describe(a2i, held["humanLoopName"])["HumanLoopStatus"] == "Stopped",
                message="held loop Stopped")

@@ -123,3 +123,25 @@ def test_each_endpoint_is_retried_on_its_own(service, a2i, flow, reviewers, work
     assert [r["answered"] for r, _ in healthy.events(name)] == [200]
     assert healthy.events(name)[0][0]["body"] == failing.events(name)[0][0]["body"]
     assert all(r["verified"] for r in failing.snapshot() + healthy.snapshot())
+
+
+def test_event_of_a_loop_deleted_before_delivery_still_arrives(service, a2i, flow, reviewers, worker_factory,
+                                                                receiver_factory, tmp_path):
+    """Callers often delete a loop as soon as they have read its output; its event must still go out."""
+    receiver = receiver_factory(GLOBAL_SECRET, fail_first=5)
+    worker_factory(worker_settings(service, tmp_path, webhook_urls=[receiver.url], webhook_secret=GLOBAL_SECRET),
+                   beat=True)
+    _, flow_arn = flow()
+    (reviewer,) = reviewers(1)
+    name = start_loop(a2i, flow_arn, {"text": "delete me quickly"})
+    reviewer.answer(wait_until, name, {"answer": "done"})
+    wait_until(lambda: a2i.describe_human_loop(HumanLoopName=name)["HumanLoopStatus"] == "Completed",
+               message="completed")
+    expected = detail_for(a2i.describe_human_loop(HumanLoopName=name))
+    wait_until(lambda: receiver.events(name), message="a first (refused) delivery attempt")
+    assert not receiver.events(name, accepted_only=True)
+    a2i.delete_human_loop(HumanLoopName=name)
+    wait_until(lambda: receiver.events(name, "Completed", accepted_only=True), timeout=40,
+               message="the event accepted after the loop was deleted")
+    _, event = receiver.events(name, "Completed", accepted_only=True)[0]
+    assert event["detail"] == expected

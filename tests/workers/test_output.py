@@ -183,6 +183,8 @@ def test_s3_outage_before_last_submit_writes_output_once_after_recovery(service,
             assert a2i.describe_human_loop(HumanLoopName=name)["HumanLoopStatus"] == "InProgress"
             assert metrics(service)["hitl_outputs_pending"] == 1
             time.sleep(0.2)
+        # the pending age counts from the last submit, not from the latest retry
+        assert metrics(service)["hitl_outputs_pending_oldest_age_seconds"] >= 1.0
 
         s3server.start()  # same port; moto starts empty
         s3.create_bucket(Bucket=BUCKET)

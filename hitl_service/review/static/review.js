@@ -10,7 +10,6 @@
   var releaseBtn = document.getElementById('release-btn');
   var expiresAt = Date.parse(config.expiresAt);
   var deadlineAt = Date.parse(config.deadlineAt);
-  var busy = false;
   var api = '/review/api/assignments/' + encodeURIComponent(config.token);
 
   function call(path, body) {
@@ -70,40 +69,60 @@
     });
   }
 
+  // 'idle' -> 'requesting' (asked the frame for its answer) -> 'saving' (posting it) -> next task
+  var state = 'idle';
+  var retry = null;
+
+  function stopAsking() { if (retry) { clearInterval(retry); retry = null; } }
+
+  function toIdle() { stopAsking(); state = 'idle'; submitBtn.disabled = false; }
+
+  function askFrame() {
+    frame.contentWindow.postMessage({type: 'crowd-form-request-submit'}, '*');
+  }
+
   window.addEventListener('message', function (event) {
     if (event.source !== frame.contentWindow || !event.data || typeof event.data !== 'object') return;
     var msg = event.data;
     if (msg.type === 'crowd-form-invalid') {
-      busy = false;
-      submitBtn.disabled = false;
+      toIdle();
       var errs = (msg.errors || []).map(function (e) { return e.message; }).join(' ');
       showError(errs || 'Please complete the required fields.');
     } else if (msg.type === 'crowd-form-cancelled') {
-      busy = false;
-      submitBtn.disabled = false;
+      toIdle();
     } else if (msg.type === 'crowd-form-submit') {
-      if (busy && !submitBtn.disabled) return;
-      busy = true;
+      if (state === 'saving') return;  // a duplicate of the answer being saved
+      stopAsking();
+      state = 'saving';
       submitBtn.disabled = true;
       clearError();
       call(api + '/submit', {answerContent: msg.answer || {}}).then(function () {
         window.__hitlSubmitted = (window.__hitlSubmitted || 0) + 1;
         return next();
       }).catch(function (e) {
-        busy = false;
-        submitBtn.disabled = false;
+        toIdle();
         showError('Your answer was not saved: ' + e.message);
       });
     }
   });
 
   submitBtn.addEventListener('click', function () {
+    if (state !== 'idle') return;
     clearError();
+    state = 'requesting';
     submitBtn.disabled = true;
-    busy = true;
-    frame.contentWindow.postMessage({type: 'crowd-form-request-submit'}, '*');
-    // re-enable if the frame never answers (e.g. the template failed to render)
-    setTimeout(function () { if (busy) { busy = false; submitBtn.disabled = false; } }, 5000);
+    // the frame may still be loading: ask again until it answers (valid, invalid or cancelled)
+    var tries = 0;
+    askFrame();
+    retry = setInterval(function () {
+      tries += 1;
+      if (tries >= 15) {
+        toIdle();
+        showError('The task did not respond. Reload the page, or release the task if it does not load.');
+        return;
+      }
+      askFrame();
+    }, 700);
   });
 
   releaseBtn.addEventListener('click', function () {

@@ -52,6 +52,8 @@ class Settings:
     webhook_secret: str | None = None
     max_answer_bytes: int = 1_048_576
     lease_heartbeat_seconds: int = 300
+    route_batch_size: int = 200
+    route_wake_ttl_ms: int = 5000
     broker_visibility_timeout: int = 300
     reaper_interval_seconds: float = 5.0
     outbox_grace_seconds: float = 10.0
@@ -101,6 +103,8 @@ class Settings:
         put("webhook_secret", "HITL_WEBHOOK_SECRET")
         put("max_answer_bytes", "HITL_MAX_ANSWER_BYTES", int)
         put("lease_heartbeat_seconds", "HITL_LEASE_HEARTBEAT_SECONDS", int)
+        put("route_batch_size", "HITL_ROUTE_BATCH_SIZE", int)
+        put("route_wake_ttl_ms", "HITL_ROUTE_WAKE_TTL_MS", int)
         put("broker_visibility_timeout", "HITL_BROKER_VISIBILITY_TIMEOUT", int)
         put("reaper_interval_seconds", "HITL_REAPER_INTERVAL_SECONDS", float)
         put("outbox_grace_seconds", "HITL_OUTBOX_GRACE_SECONDS", float)

@@ -115,6 +115,7 @@ class CeleryWorker:
             "HITL_BROKER_VISIBILITY_TIMEOUT": str(s.broker_visibility_timeout),
             "HITL_FINALIZE_BACKOFF_MAX_SECONDS": str(s.finalize_backoff_max_seconds),
             "HITL_WEBHOOK_BACKOFF_MAX_SECONDS": str(s.webhook_backoff_max_seconds),
+            "HITL_ROUTE_BATCH_SIZE": str(s.route_batch_size), "HITL_ROUTE_WAKE_TTL_MS": str(s.route_wake_ttl_ms),
             "HITL_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
         })
         for name, value in (("HITL_S3_ENDPOINT_URL", s.s3_endpoint_url), ("HITL_S3_REGION", s.s3_region),

@@ -26,6 +26,9 @@ class CeleryDispatcher:
     def route(self, loop_name: str) -> None:
         self.app.send_task("hitl.route_loop", args=[loop_name])
 
+    def route_pending(self) -> None:
+        self.app.send_task("hitl.route_pending_loops")
+
     def finalize(self, loop_name: str) -> None:
         self.app.send_task("hitl.finalize_loop", args=[loop_name])
 

@@ -34,6 +34,27 @@ def route_loop(loop_name: str) -> str:
     return outcome
 
 
+MAX_ROUTE_BATCHES = 50
+
+
+@app.task(name="hitl.route_pending_loops", acks_late=True)
+def route_pending_loops() -> int:
+    """Route every loop waiting in the route outbox, a batch per script call."""
+    ctx = context()
+    batch = max(1, ctx.settings.route_batch_size)
+    total = 0
+    for _ in range(MAX_ROUTE_BATCHES):
+        out = ctx.store.scripts.route_pending_loops(args=[batch])
+        for name, outcome in zip(out[::2], out[1::2]):
+            log.info("route loop=%s outcome=%s", name, outcome)
+        total += len(out) // 2
+        if len(out) // 2 < batch:
+            return total
+    # more keep arriving: continue in a fresh message so other tasks get a turn
+    ctx.dispatcher.route_pending()
+    return total
+
+
 @app.task(name="hitl.finalize_loop", acks_late=True)
 def finalize_loop(loop_name: str) -> str:
     """Write output.json then mark the loop terminal; failures are rescheduled through the outbox."""
@@ -93,8 +114,8 @@ def sweep_outboxes() -> dict:
     ctx = context()
     grace = int(ctx.settings.outbox_grace_seconds * 1000)
     routed = ctx.store.scripts.claim_due_outbox_entries(keys=[keys.OUTBOX_ROUTE], args=[now_ms(), grace, 500])
-    for name in routed:
-        ctx.dispatcher.route(name)
+    if routed:
+        ctx.dispatcher.route_pending()
     finals = ctx.store.scripts.claim_due_outbox_entries(keys=[keys.OUTBOX_FINALIZE], args=[now_ms(), grace, 500])
     for name in finals:
         ctx.dispatcher.finalize(name)

@@ -57,23 +57,26 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
     flow_name = _flow_name_for(ctx, flow_arn)
     if flow_name is None:
         raise ValidationError(f"FlowDefinitionArn {flow_arn} does not name a flow definition of this service")
-    # One round trip; parse_conditions is cached, so a flow's conditions are compiled once per process.
-    raw_conditions, flow_status = ctx.store.r.hmget(keys.flow(flow_name), ("conditions", "status"))
+    input_sha = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
+    arn = ctx.arns.human_loop(name)
     activation_output = None
     activation = ""
-
-    def unstartable(status: str | None) -> ValidationError:
-        if status is None:
-            return ValidationError(f"FlowDefinitionArn {flow_arn} does not exist")
-        return ValidationError(
-            f"Flow definition {flow_name} is {status}; human loops can only start on an Active flow definition")
-
-    if raw_conditions:
-        if flow_status != "Active":
-            # Refuse like the start script does, even when no loop would be created.
-            raise unstartable(flow_status)
+    conditions_sha1 = ""
+    # A flow without conditions costs one script call. With conditions, the script hands them back
+    # (it refuses to start a loop whose caller did not evaluate the flow's current conditions), they
+    # are evaluated here (parse_conditions is cached per definition), and the call is repeated.
+    for _ in range(3):
+        outcome = ctx.store.scripts.start_human_loop(
+            keys=[keys.loop(name), keys.flow(flow_name)],
+            args=[name, arn, content, input_sha, classifiers_key, now_ms(), activation,
+                  ctx.settings.route_wake_ttl_ms, conditions_sha1],
+        )
+        if outcome[0] != "evaluate":
+            break
+        raw_conditions = outcome[1]
         evaluation = parse_conditions(raw_conditions).evaluate(content)
         activation = json.dumps(evaluation.results, separators=(",", ":"), ensure_ascii=False)
+        conditions_sha1 = hashlib.sha1(raw_conditions.encode("utf-8", "surrogatepass")).hexdigest()
         activation_output = {
             "HumanLoopActivationReason": {"ConditionsMatched": evaluation.activated},
             "HumanLoopActivationConditionsEvaluationResults": activation,
@@ -82,21 +85,21 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
         if not evaluation.activated:
             log.info("loop not activated loop=%s flow=%s", name, flow_name)
             return {"HumanLoopActivationOutput": activation_output}
-    input_sha = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
-    arn = ctx.arns.human_loop(name)
-    outcome = ctx.store.scripts.start_human_loop(
-        keys=[keys.loop(name), keys.flow(flow_name)],
-        args=[name, arn, content, input_sha, classifiers_key, now_ms(), activation],
-    )
+    else:
+        raise ConflictError(f"Flow definition {flow_name} changed while the loop was being started; retry")
     kind = outcome[0]
-    if kind in ("noflow", "flowstatus"):
-        raise unstartable(outcome[1] if kind == "flowstatus" else None)
+    if kind == "noflow":
+        raise ValidationError(f"FlowDefinitionArn {flow_arn} does not exist")
+    if kind == "flowstatus":
+        raise ValidationError(
+            f"Flow definition {flow_name} is {outcome[1]}; human loops can only start on an Active flow definition")
     if kind == "conflict":
         raise ConflictError(
             f"A human loop named {name} already exists with different input; HumanLoopName must be unique")
     if kind == "created":
         log.info("loop started loop=%s flow=%s", name, flow_name)
-        dispatch_safely(ctx.dispatcher.route, name)
+        if outcome[2]:
+            dispatch_safely(ctx.dispatcher.route_pending)
     else:
         log.info("loop start repeated loop=%s flow=%s", name, flow_name)
     response = {"HumanLoopArn": outcome[1]}

@@ -21,7 +21,24 @@ local LOOP_STATS = P .. 'stats:loops'
 local QUEUE_DEPTH = P .. 'stats:queued'
 local COUNTERS = P .. 'stats:counters'
 
+local ROUTE_AWAKE = P .. 'route:awake'
+
 local function loop_key(name) return P .. 'loop:' .. name end
+
+-- put a stored loop's TaskCount assignments on its team's queue, once (the `routed` flag)
+local function route_one(name)
+  local lk = loop_key(name)
+  local l = redis.call('HMGET', lk, 'status', 'target', 'routed', 'team', 'task_count', 'created_ms')
+  redis.call('ZREM', OUTBOX_ROUTE, name)
+  if not l[1] then return 'missing' end
+  if l[3] == '1' then return 'already' end
+  redis.call('HSET', lk, 'routed', 1)
+  if l[1] ~= 'InProgress' or l[2] ~= '' then return 'closed' end
+  redis.call('ZADD', P .. 'queue:' .. l[4], l[6], name)
+  redis.call('HSET', lk, 'queued', l[5])
+  redis.call('HINCRBY', QUEUE_DEPTH, l[4], tonumber(l[5]))
+  return 'routed'
+end
 
 local function set_status(lk, old, new)
   redis.call('HSET', lk, 'status', new)
@@ -125,11 +142,13 @@ end
 
 START_HUMAN_LOOP = r"""
 -- KEYS[1] loop, KEYS[2] flow
--- ARGV name, arn, input, input_sha, classifiers, now, activation
+-- ARGV name, arn, input, input_sha, classifiers, now, activation, wake_ttl_ms, conditions_sha1
 local f = redis.call('HMGET', KEYS[2], 'status', 'id', 'arn', 'team', 'task_count', 'time_limit',
-                     'lifetime', 'name', 'output_path', 'ui', 'title', 'description', 'webhooks')
+                     'lifetime', 'name', 'output_path', 'ui', 'title', 'description', 'webhooks', 'conditions')
 if not f[1] then return {'noflow'} end
 if f[1] ~= 'Active' then return {'flowstatus', f[1]} end
+-- a flow with activation conditions: the caller must have evaluated exactly these conditions
+if f[14] and f[14] ~= '' and redis.sha1hex(f[14]) ~= ARGV[9] then return {'evaluate', f[14]} end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   local e = redis.call('HMGET', KEYS[1], 'flow_arn', 'input_sha', 'classifiers', 'arn')
   if e[1] == f[3] and e[2] == ARGV[4] and e[3] == ARGV[5] then return {'exists', e[4]} end
@@ -148,23 +167,29 @@ redis.call('ZADD', P .. 'flowloops:' .. f[2], 0, string.format('%013d', now) .. 
 redis.call('ZADD', EXPIRY, now + tonumber(f[7]) * 1000, name)
 redis.call('ZADD', OUTBOX_ROUTE, now, name)
 redis.call('HINCRBY', LOOP_STATS, 'InProgress', 1)
-return {'created', ARGV[2]}
+-- one drain task routes every loop that arrives while it runs: only the start that finds no drain
+-- under way asks for one (the flag lapses on its own if that task is lost)
+local wake = redis.call('SET', ROUTE_AWAKE, now, 'NX', 'PX', tonumber(ARGV[8]))
+return {'created', ARGV[2], wake and 1 or 0}
 """
 
 ENQUEUE_ASSIGNMENTS = r"""
 -- ARGV name
-local name = ARGV[1]
-local lk = loop_key(name)
-local l = redis.call('HMGET', lk, 'status', 'target', 'routed', 'team', 'task_count', 'created_ms')
-redis.call('ZREM', OUTBOX_ROUTE, name)
-if not l[1] then return 'missing' end
-if l[3] == '1' then return 'already' end
-redis.call('HSET', lk, 'routed', 1)
-if l[1] ~= 'InProgress' or l[2] ~= '' then return 'closed' end
-redis.call('ZADD', P .. 'queue:' .. l[4], l[6], name)
-redis.call('HSET', lk, 'queued', l[5])
-redis.call('HINCRBY', QUEUE_DEPTH, l[4], tonumber(l[5]))
-return 'routed'
+return route_one(ARGV[1])
+"""
+
+ROUTE_PENDING_LOOPS = r"""
+-- ARGV limit
+-- route up to `limit` loops waiting in the route outbox; when the outbox is empty the wake flag is
+-- cleared in the same step, so the next StartHumanLoop sends a new drain task
+local names = redis.call('ZRANGE', OUTBOX_ROUTE, 0, tonumber(ARGV[1]) - 1)
+local out = {}
+for _, name in ipairs(names) do
+  table.insert(out, name)
+  table.insert(out, route_one(name))
+end
+if redis.call('ZCARD', OUTBOX_ROUTE) == 0 then redis.call('DEL', ROUTE_AWAKE) end
+return out
 """
 
 CLAIM_NEXT_ASSIGNMENT = r"""
@@ -452,6 +477,7 @@ return 'deleted'
 _SOURCES = {
     "start_human_loop": START_HUMAN_LOOP,
     "enqueue_assignments": ENQUEUE_ASSIGNMENTS,
+    "route_pending_loops": ROUTE_PENDING_LOOPS,
     "claim_next_assignment": CLAIM_NEXT_ASSIGNMENT,
     "extend_lease": EXTEND_LEASE,
     "release_assignment": RELEASE_ASSIGNMENT,

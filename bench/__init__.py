@@ -1,0 +1,1 @@
+"""`python -m bench`: the benchmarks of issue 7; see docs/benchmarks.md."""

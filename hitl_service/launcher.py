@@ -19,10 +19,14 @@ API_PORT_DEFAULT = 8080
 
 
 def process_commands(port: int = API_PORT_DEFAULT, *, python: str = "python", state_dir: str = "var") -> dict[str, list[str]]:
-    """The service's processes: name -> argv (the same set docker-compose.yml starts)."""
+    """The service's processes: name -> argv (the same set docker-compose.yml starts).
+
+    gunicorn writes no access log of its own: the app logs one line per request with its
+    x-amzn-RequestId, operation, status and duration.
+    """
     return {
         "api": [python, "-m", "gunicorn", "--bind", f"0.0.0.0:{port}", "--worker-class", "gthread",
-                "--workers", "2", "--threads", "8", "--access-logfile", "-", "hitl_service.wsgi:app"],
+                "--workers", "2", "--threads", "8", "hitl_service.wsgi:app"],
         "worker": [python, "-m", "celery", "-A", "workers.celery_app", "worker", "--queues", "hitl",
                    "--concurrency", "4", "--loglevel", "INFO"],
         "beat": [python, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel", "INFO",

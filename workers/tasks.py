@@ -63,9 +63,16 @@ def finalize_loop(loop_name: str) -> str:
         outcome = finalize_service.finalize_loop(ctx, loop_name, output_storage())
     except Exception:  # noqa: BLE001 - rescheduled in the outbox with backoff; the sweep re-enqueues it
         return "retry-scheduled"
-    if outcome in ("finished",):
+    if outcome == "finished" and has_webhooks(ctx, loop_name):
         ctx.dispatcher.deliver_events()
     return outcome
+
+
+def has_webhooks(ctx, loop_name: str) -> bool:
+    """Whether a finished loop's event goes anywhere (else the sweep just drops it from the outbox)."""
+    if ctx.settings.webhook_urls:
+        return True
+    return (ctx.store.r.hget(keys.loop(loop_name), "webhooks") or "[]") != "[]"
 
 
 @app.task(name="hitl.retire_flow", acks_late=True)

@@ -77,6 +77,6 @@ def finish_request(response: Response) -> Response:
         response.headers["x-amzn-RequestId"] = rid
         elapsed = (time.perf_counter() - g.started) * 1000
         if current_app.config.get("HITL_ACCESS_LOG", True):
-            log.info("request request_id=%s method=%s path=%s op=%s status=%s ms=%.1f", rid, request.method,
-                     request.path, g.get("operation") or "-", response.status_code, elapsed)
+            log.info("request request_id=%s method=%s path=%s op=%s loop=%s status=%s ms=%.1f", rid, request.method,
+                     request.path, g.get("operation") or "-", g.get("loop") or "-", response.status_code, elapsed)
     return response

@@ -36,6 +36,7 @@ def start_human_loop():
     when no condition held; boto3 drops unmodeled members, raw HTTP callers see them."""
     g.operation = "StartHumanLoop"
     req = load_input(RUNTIME, "StartHumanLoop", json_body())
+    g.loop = req["HumanLoopName"]
     return json_response(loop_service.start_human_loop(current_ctx(), req))
 
 
@@ -79,6 +80,7 @@ def list_human_loops():
 def stop_human_loop():
     g.operation = "StopHumanLoop"
     req = load_input(RUNTIME, "StopHumanLoop", json_body())
+    g.loop = req["HumanLoopName"]
     loop_service.stop_human_loop(current_ctx(), req["HumanLoopName"])
     return json_response({})
 

@@ -55,7 +55,11 @@ def record_delivery(ctx: ServiceContext, entry: dict) -> None:
 CLAIM_LEASE_MS = 60_000
 
 
-def deliver_pending_events(ctx: ServiceContext, limit: int = 100) -> int:
+EVENT_FIELDS = ("name", "arn", "flow_arn", "status", "created_ms", "failure_code", "failure_reason", "output_uri",
+                "finished_ms", "webhooks")
+
+
+def deliver_pending_events(ctx: ServiceContext, limit: int = 500) -> int:
     """Deliver every due event once; failed endpoints are retried later with backoff."""
     from hitl_service.output.webhooks import WebhookDeliveryError, deliver_webhook
 
@@ -65,7 +69,7 @@ def deliver_pending_events(ctx: ServiceContext, limit: int = 100) -> int:
     for name in due:
         # a loop deleted before its event went out left a snapshot; deliver that first
         snapshot = r.hgetall(keys.deleted_loop_event(name))
-        loop = snapshot or ctx.store.get_loop(name)
+        loop = snapshot or ctx.store.get_loop(name, EVENT_FIELDS)
         if not loop or loop.get("status") not in ("Completed", "Failed", "Stopped"):
             r.zrem(keys.OUTBOX_EVENTS, name)
             r.delete(_state_key(name))

@@ -97,7 +97,7 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
         raise ConflictError(
             f"A human loop named {name} already exists with different input; HumanLoopName must be unique")
     if kind == "created":
-        log.info("loop started loop=%s flow=%s", name, flow_name)
+        log.debug("loop started loop=%s flow=%s", name, flow_name)
         if outcome[2]:
             dispatch_safely(ctx.dispatcher.route_pending)
     else:

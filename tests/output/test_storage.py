@@ -8,7 +8,6 @@ import json
 import socket
 import stat
 import threading
-import time
 import urllib.request
 import uuid
 

@@ -10,21 +10,15 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("playwright.sync_api")
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 expect.set_options(timeout=10_000)   # the machine may be busy; real failures still fail
 
 from tests.review.crowd_harness import (  # noqa: E402
     HarnessServer,
     TaskPage,
-    chromium_path,
-    launch_chromium,
     load_template,
 )
-
-pytestmark = pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed")
 
 WIDE = (1600, 800)   # shown scaled down
 SMALL = (200, 100)   # shown scaled up
@@ -38,14 +32,6 @@ def server():
     s.add_png("small.png", *SMALL)
     yield s
     s.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

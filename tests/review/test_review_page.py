@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from hitl_service.services import reviewers
 from tests.conftest import wait_until
-from tests.review.crowd_harness import launch_chromium
 from tests.support import resources as R
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -45,14 +44,6 @@ SNOOP = """<script src="https://assets.crowd.aws/crowd-html-elements.js"></scrip
     .then(function () { window.parent.postMessage({type: 'snoop-report', report: report}, '*'); });
 </script>
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture

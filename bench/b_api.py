@@ -11,10 +11,11 @@ from bench.signer import Signer
 
 B1_METHOD = """
 **What:** `StartHumanLoop` requests/s and latency with 32 keep-alive connections against the API as
-shipped (`gunicorn --worker-class gthread --workers 2 --threads 8 --access-logfile -`, the command in
-`hitl_service/launcher.py`, bound to 127.0.0.1), Redis with the shipped `deploy/redis.conf` (AOF
-everysec), log level INFO. No Celery worker runs: the route task is published to the broker and stays
-there.
+shipped (`gunicorn --worker-class gthread --workers 2 --threads 8`, no gunicorn access log, the command
+in `hitl_service/launcher.py`, bound to 127.0.0.1), Redis with the shipped `deploy/redis.conf` (AOF
+everysec), log level INFO (the app's one line per request). No Celery worker runs: the start that finds
+no drain under way publishes one `hitl.route_pending_loops` task, which stays on the broker; the wake
+flag lapses after `HITL_ROUTE_WAKE_TTL_MS` (5 s), so about one publish per 5 s.
 **Baseline:** a bare Flask endpoint (`bench/baseline_app.py`) under the same gunicorn command that
 parses the same JSON body and does one Redis pipeline (HSET + ZADD).
 **Load:** `wrk -t1 -c32` with `bench/wrk_pool.lua`. SigV4 signatures cover the date and the body, and

@@ -8,7 +8,7 @@ from bench import harness as h
 from bench.report import Result, Row, ratios, stat
 
 METHOD = """
-**What:** loops per second that go all the way: `StartHumanLoop` (SigV4) → `route_loop` task →
+**What:** loops per second that go all the way: `StartHumanLoop` (SigV4) → batched route drain (`route_pending_loops`) →
 a reviewer bot claims it through the review JSON API → submits an answer → `finalize_loop` task
 writes `output.json` → the loop is `Completed` (the status changes only after the output is written).
 Everything as shipped on the same 2 cores: gunicorn, `celery worker --concurrency 4` (prefork),

@@ -18,8 +18,9 @@ task for the baseline.
 **How it is observed:** the benchmark's Redis has `notify-keyspace-events Eh`; an observer process
 (`bench/observer.py`) subscribed to HSET key-events stamps each loop key's HSETs with
 `time.monotonic_ns()` (CLOCK_MONOTONIC, shared by all processes). The 1st HSET of `hitl:loop:<name>`
-is the start script, the 2nd is `route_loop`'s `ENQUEUE_ASSIGNMENTS` script, the same atomic script
-that ZADDs the assignment to the queue.
+is the start script, the 2nd is the route drain's `ROUTE_PENDING_LOOPS` script (`hitl.route_pending_loops`,
+a batch of up to `HITL_ROUTE_BATCH_SIZE` loops per call), the same atomic script that ZADDs the
+assignment to the queue.
 **Load:** `bench/loadgen.py http-rate`, an asyncio client with 32 keep-alive connections that sends
 pre-signed requests on a fixed schedule (open loop) and records when each was written.
 **Baseline:** the Celery round trip of an empty task: `send_task('bench.ping')` from a separate process

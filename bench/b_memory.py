@@ -12,8 +12,8 @@ METHOD = """
 **What:** Redis memory per human loop that is started and routed (waiting in its team's queue, the
 state a loop spends most of its life in), with a 200-byte InputContent. Each repeat starts {n:,} loops
 with the service's own StartHumanLoop code (`services.loops.start_human_loop`, which runs the
-`START_HUMAN_LOOP` script) and routes them with `ENQUEUE_ASSIGNMENTS` (what `route_loop` runs), on a
-fresh redis-server without persistence; the figure is the `INFO memory` `used_memory` delta divided by the number of loops. This
+`START_HUMAN_LOOP` script) and routes them with `ENQUEUE_ASSIGNMENTS` (the per-loop body of the route drain), on a
+fresh redis-server with the shipped `deploy/redis.conf` (its memory settings) but persistence off; the figure is the `INFO memory` `used_memory` delta divided by the number of loops. This
 includes the loop hash, its entries in the flow index, the expiry index and the team queue, and the
 main dictionary's share.
 **Baseline:** the size of the InputContent itself (200 bytes); target: at most 1 KiB above it.
@@ -23,7 +23,9 @@ main dictionary's share.
 def run_b6(cfg: dict, shared: dict) -> Result:
     n, reps = cfg["loops"], cfg["repeats"]
     res = Result("B6", "Redis memory per loop (200-byte InputContent)", METHOD.format(n=n))
-    redis = h.Redis("volatile")
+    # the shipped deploy/redis.conf (its memory settings, e.g. hash-max-listpack-value, decide the
+    # encoding of the loop hash) with persistence off, so no AOF buffer is counted in used_memory
+    redis = h.Redis("shipped", extra=["--appendonly", "no"])
     procs = [redis]
     try:
         env = h.service_env(redis.url(0), 0)
@@ -64,8 +66,11 @@ def run_b6(cfg: dict, shared: dict) -> Result:
         res.details.append(f"One loop hash (`MEMORY USAGE`): {usage} B, {fields} fields, encoding `{enc}`; "
                            f"the rest is index entries (flow index, expiry, queue) and the keyspace dictionary.")
         cfg_max = r.config_get("hash-max-listpack-value").get("hash-max-listpack-value")
-        res.details.append(f"Redis `hash-max-listpack-value` is {cfg_max} (the shipped deploy/redis.conf does not "
-                           f"set it); the 200-byte `input` field is longer, so the loop hash is a hashtable.")
+        longest = max((len(v) for v in r.hvals(sample_key)), default=0)
+        fits = "every value fits, so the loop hash stays a listpack" if longest <= int(cfg_max) else \
+            f"the longest value ({longest} B) is longer, so the loop hash is a hashtable"
+        res.details.append(f"Redis `hash-max-listpack-value` is {cfg_max} (as set by the shipped deploy/redis.conf); "
+                           f"{fits}.")
         res.details.append(f"{reps} repeats × {n:,} loops.")
         shared["b6_hash_bytes"] = usage
     finally:

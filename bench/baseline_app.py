@@ -1,8 +1,8 @@
 """The B1/B3 baseline: a bare Flask endpoint that parses the same JSON and does one Redis pipeline.
 
-It runs under the same gunicorn command as the service (gthread, 2 workers x 8 threads, access log),
+It runs under the same gunicorn command as the service (gthread, 2 workers x 8 threads),
 so the difference between the two is what the service does on top: SigV4, validation against the
-botocore model, the start script, the Celery publish and logging.
+botocore model, the start script (and its occasional drain publish) and logging.
 """
 
 from __future__ import annotations

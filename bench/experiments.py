@@ -28,11 +28,11 @@ def e1(duration: float = 10, repeats: int = 3) -> list[str]:
     try:
         variants = {}
         for i, (label, app, log_level, access) in enumerate([
-                ("shipped", "hitl_service.wsgi:app", "INFO", True),
-                ("logs: HITL_LOG_LEVEL=WARNING, no gunicorn access log", "hitl_service.wsgi:app", "WARNING", False),
-                ("route inside the request (no Celery publish)", "bench.exp_inline_app:app", "INFO", True),
-                ("both", "bench.exp_inline_app:app", "WARNING", False),
-                ("baseline: bare Flask endpoint", "bench.baseline_app:app", "INFO", True)]):
+                ("shipped", "hitl_service.wsgi:app", "INFO", None),
+                ("logs: HITL_LOG_LEVEL=WARNING", "hitl_service.wsgi:app", "WARNING", None),
+                ("route inside the request (no Celery publish)", "bench.exp_inline_app:app", "INFO", None),
+                ("both", "bench.exp_inline_app:app", "WARNING", None),
+                ("baseline: bare Flask endpoint", "bench.baseline_app:app", "INFO", None)]):
             env = h.service_env(redis.url(2 * i), 0, HITL_LOG_LEVEL=log_level)
             g = h.Gunicorn(env, app=app, name=f"gunicorn-e1-{i}", access_log=access)
             procs.append(g)

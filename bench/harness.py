@@ -226,18 +226,22 @@ def shipped_commands(port: int, state_dir: str) -> dict[str, list[str]]:
 
 
 class Gunicorn:
-    """The API exactly as `make run` starts it (gthread, 2 workers x 8 threads, access log to stdout)."""
+    """The API exactly as `make run` starts it (gthread, 2 workers x 8 threads, no gunicorn access log)."""
 
     def __init__(self, env: dict, app: str = "hitl_service.wsgi:app", name: str = "gunicorn",
-                 access_log: bool = True):
+                 access_log: bool | None = None):
         self.port = free_port()
         env = dict(env)
         env["HITL_PUBLIC_URL"] = f"http://127.0.0.1:{self.port}"
         argv = shipped_commands(self.port, tmpdir("state"))["api"]
         argv[-1] = app
-        if not access_log:  # experiments only; the benchmarks run the shipped command
-            i = argv.index("--access-logfile")
-            del argv[i:i + 2]
+        if access_log is not None and ("--access-logfile" in argv) != access_log:
+            # experiments only; the benchmarks run the shipped command (which no longer has an access log)
+            if access_log:
+                argv[-1:-1] = ["--access-logfile", "-"]
+            else:
+                i = argv.index("--access-logfile")
+                del argv[i:i + 2]
         self.argv = argv
         self.proc = Proc(name, argv, env)
         wait_for_port(self.port, proc=self.proc.proc)

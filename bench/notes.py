@@ -1,250 +1,229 @@
 """Hand-written analysis of the benchmarks that miss their targets, shown in docs/benchmarks.md.
 
-Written from profiling (py-spy --gil on the gunicorn and Celery processes under load, cProfile for
-B8, CPU accounting from /proc) and from the what-if runs of ``python -m bench.experiments`` on the
-same machine (2026-11-27, load average 4-8 from other users). A benchmark's text is printed under
-its table only when it misses a target or fails. The numbers quoted here are from those runs, not
-from the run above; the mechanisms do not depend on the run.
+*Before* is the full run of commit ba40683 (2026-11-27 19:40 UTC, the docs/benchmarks.md committed
+with the benchmarks); *after* is the run above (2026-11-27 20:04 UTC, the code with batched routing,
+conditions read in the start script, no per-loop event task without webhooks, `hash-max-listpack-value
+512`, no gunicorn access log, `loop started` at DEBUG). Both ran on the same shared 2-core machine
+(load average 5-13 from other users), so compare ratios and CPU per request/loop, not absolute rates.
+Causes come from profiling (py-spy --gil, cProfile for B8, /proc CPU accounting) and from
+``python -m bench.experiments`` (E1-E3, measured on ba40683; quoted as such). A benchmark's text is
+printed under its table only when it misses a target or fails.
 """
 
 NOTES: dict[str, str] = {}
 
 NOTES["B1"] = """
-**Cause.** The service spends about **3.2–3.5 ms of gunicorn CPU per StartHumanLoop** against
-about 1.0–1.2 ms for the bare endpoint (the *gunicorn CPU per request* row; CPU time is far less
-disturbed by the other users of the machine than throughput). A `py-spy --gil` profile of the
-gunicorn workers under wrk attributes it as follows:
+**Before → after.** Throughput ratio **0.26 → 0.45** (482 → 500 req/s against 1,694 → 1,166 req/s
+for the bare endpoint: the machine was busier during this run, see the load averages); **gunicorn CPU
+per StartHumanLoop 3.52 → 1.96 ms** (baseline 1.07 → 0.95 ms; ratio 3.6 → 2.1). p99 166 → 174 ms,
+p50 65.9 → 55.8 ms.
 
-| share of the request's CPU | where |
-|---|---|
-| ~30 % (~1 ms) | publishing the route task: `CeleryDispatcher.route` → `Celery.send_task` → kombu (`Channel.conn_or_acquire` builds a new redis client per publish, message serialisation, LPUSH) |
-| ~10 % | logging, three lines per request at INFO: the app's `request …` line (`api/common.py finish_request`), `loop started …` (`services/loops.py`), gunicorn's access log |
-| ~9 % | SigV4 verification (see B8) |
-| ~11 % | two Redis round trips: the flow `HMGET` for activation conditions and the start script |
-| ~4 % | `load_input` (marshmallow validation against the botocore model) |
-| rest | gunicorn HTTP parsing, Flask request context, JSON — the same as the baseline's |
+**What changed and why.** The ~1.5 ms saved per request is what the ba40683 profile attributed to
+(a) the per-loop Celery publish (~1 ms: kombu built a redis client per publish) — now only the start
+that sets the `route:awake` flag publishes `hitl.route_pending_loops`, and with no worker running
+here the flag lapses every 5 s, so ~1 publish per 5 s; (b) the separate flow `HMGET` round trip —
+conditions are read inside `START_HUMAN_LOOP`, one script call per start for flows without
+conditions; (c) two of the three log lines — gunicorn's access log is off and `loop started` is DEBUG.
+E1 on ba40683 predicted 1.91 ms for "route in the request + quiet logs"; 1.96 ms is that.
 
-**Measured what-if** (`python -m bench.experiments E1`, variants interleaved, 3 × 10 s each):
+**What still misses, honestly.** 0.45 < 0.6: the service still costs ~1 ms of CPU more than a bare
+Flask endpoint per request: SigV4 (~0.23 ms, B8), marshmallow validation against the botocore model
+(`load_input`, ~0.15 ms), the request-id/logging plumbing of `api/common.py` and the one remaining
+INFO line, and the start script (a 28-field HSET plus four index writes) versus the baseline's
+HSET + ZADD. p99 ≤ 50 ms: with 32 closed-loop connections the mean latency is 32 / throughput
+(Little's law), so 50 ms needs ≳ 900 req/s; in this run even the bare endpoint's p99 was 81 ms.
+Both absolute targets need a quiet host to judge.
 
-| variant | req/s | p99 | gunicorn CPU/request |
-|---|---|---|---|
-| shipped | 383 | 232 ms | 3.21 ms |
-| HITL_LOG_LEVEL=WARNING, no gunicorn access log | 445 | 215 ms | 3.02 ms |
-| route inside the request (no Celery publish) | 561 | 195 ms | 2.30 ms |
-| both | 587 | 150 ms | 1.91 ms |
-| baseline: bare Flask endpoint | 1,267 | 87 ms | 1.09 ms |
-
-**Proposed fixes** (lead to apply):
-1. `hitl_service/store/scripts.py` `START_HUMAN_LOOP` + `hitl_service/services/loops.py`
-   `start_human_loop`: route in the same script when the loop is created (the body of
-   `ENQUEUE_ASSIGNMENTS`: ZADD to the team queue, `queued`, `routed`, `stats:queued`) instead of
-   `dispatch_safely(ctx.dispatcher.route, name)`. One round trip, no Celery publish, the loop is
-   claimable when the response is sent; `hitl:outbox:route` and the sweeper stay for anything that
-   must still be routed asynchronously. Worth ~0.9 ms CPU per start here (and a whole Celery task per
-   loop in the worker, see B2/B3/B7).
-2. Same script: read the flow's `conditions` in the `HMGET` it already does on the flow hash, and drop
-   the separate `ctx.store.r.hmget(keys.flow(flow_name), ("conditions", "status"))` round trip
-   (evaluate conditions in Python only when the flow has any).
-3. One log line per request: drop the `loop started` INFO line or the app's own `request …` line in
-   `api/common.py finish_request` (gunicorn already logs every request), or remove
-   `--access-logfile -` from `launcher.process_commands` (and docker-compose.yml, which a test keeps
-   in step).
-4. SigV4: the B8 fixes (~0.1 ms).
-
-Even with 1–4 the service stays near 0.5 of the baseline (1.9 vs 1.1 ms of CPU); 0.6 needs the
-remaining per-request work (marshmallow validation, the request-id/logging plumbing in
-`api/common.py`) trimmed by another ~0.2 ms.
-
-**p99 ≤ 50 ms.** With 32 closed-loop connections the mean latency is 32 / throughput (Little's law),
-so a p99 of 50 ms needs roughly ≥ 900 req/s. On this shared machine even the bare Flask baseline has a
-p99 of ~90 ms; the target can only be judged on a quiet host, after the throughput fixes above.
+**Remaining proposed fixes:** (1) the B8 SigV4 fixes (~0.1 ms); (2) replace the marshmallow
+validation of `StartHumanLoop` with a hand-written check of the four members (~0.1 ms); (3) B6 fix 1
+(smaller loop hash: fewer fields written by the start script); (4) drop the per-request
+`request …` line to DEBUG for 2xx responses or make it sampled (it is the last INFO line per request).
+With all of them the ratio should approach 0.6 (≈ 1.5 ms vs 0.95 ms of CPU), not clearly above it.
 """
 
 NOTES["B2"] = """
-**Cause.** Start → claimable is the request's work up to the publish (3–4 ms here) plus a full Celery
-round trip (kombu BRPOP → prefork parent → pipe to a child → task → ack), which on this machine is
-itself ~5 ms at p50 (the baseline column). A 5 ms p50 is at or below what the bare Celery hop costs,
-so it cannot be met while routing is a Celery task.
+**Before → after.** Light load: p50 **8.66 → 8.80 ms**, p99 31.4 → 31.0 ms (Celery-hop baseline
+4.77 → 5.25 ms p50): unchanged. At 500 starts/s: p50 **556 → 46 ms**, p99 **1,055 → 189 ms**, and
+the API now accepts 464/s of the 500/s asked (264/s before); the empty-task baseline queues up to
+2.5 s p50 (ratio 0.03), because the worker cannot run 500 *tasks*/s.
 
-At 500 starts/s nothing keeps up: the Celery worker tops out at ~400 *empty* tasks/s here, at
-~2 ms of worker CPU per task whatever the pool or log level (`python -m bench.experiments E2`):
+**What changed and why.** Under load one `route_pending_loops` task routes every loop that arrived
+while it runs, in `ROUTE_PENDING_LOOPS` batches of up to 200, so the worker no longer pays ~2 ms of
+Celery overhead per loop (E2 on ba40683: the shipped prefork worker tops out at ~400 *empty* tasks/s).
+At light load nothing is batched: each start finds the drain idle (the drain clears the flag when the
+outbox is empty) and publishes one task, so start → claimable is still the request's work plus a full
+Celery round trip — which is the baseline itself (~5 ms p50 here).
 
-| worker | tasks/s | worker CPU per task |
-|---|---|---|
-| prefork, concurrency 4, --loglevel INFO (shipped) | 406 | 2.27 ms |
-| prefork, concurrency 4, --loglevel WARNING | 364 | 2.04 ms |
-| threads pool, concurrency 8, --loglevel WARNING | 412 | 1.80 ms |
+**What still misses, honestly.** p50 ≤ 5 ms and p99 ≤ 25 ms are at or below the cost of one Celery
+hop on this machine; they cannot be met while routing happens in a Celery task. At 500/s the p50 of
+46 ms is the drain period (a drain routes the batch that accumulated while the previous one ran, plus
+broker/prefork latency) on 2 cores shared with the API and the load generator.
 
-so the baseline queues up (p50 in seconds), and the API itself cannot accept 500 starts/s (B1).
-
-**Proposed fix.** Route inside `START_HUMAN_LOOP` (B1 fix 1): the assignment is claimable before the
-response is written, so start → claimable ≤ the StartHumanLoop response time. Measured with routing
-in the request (E1): light-load response p50 ≈ 5 ms, p99 ≈ 13–14 ms on this machine. 500/s then
-depends only on the API's throughput (B1/B3).
+**Remaining proposed fix.** Route inside `START_HUMAN_LOOP` when the flow's team queue can take the
+loop (the body of `route_one`: ZADD to the team queue, `queued`, `routed`, `stats:queued`), and keep
+the outbox + drain only as the fallback. Then start → claimable ≤ the StartHumanLoop response time
+(E1 on ba40683: light-load response p50 ≈ 5 ms, p99 ≈ 13–14 ms) and the worker leaves the start path.
 """
 
 NOTES["B3"] = """
-**Cause.** Every loop costs the API ~3.2 ms of CPU (B1) *and* a `route_loop` task, ~2 ms of Celery
-worker CPU even for an empty task (B2/E2), plus Redis and the load generator — ~6 ms of CPU per loop
-on a 2-core machine that others also use (see the CPU line above), i.e. a ceiling of ~300 loops/s
-even when these processes get both cores. API and worker split the same cores; whenever the worker
-gets less than its share, `hitl:outbox:route` grows for as long as the load lasts and drains only
-afterwards (the slope and the maximum backlog above).
+**Before → after.** **322 → 558 loops/s** (ratio to the bare endpoint 0.18 → 0.48); the route
+backlog no longer grows (**4.46 → 0.35 loops/s**, target met; max backlog 128, drained in 0.1 s after
+the load). CPU per started loop **5.86 → 2.66 ms**: API 3.14 → 1.96 ms, Celery worker **2.21 →
+0.31 ms**, Redis 0.46 → 0.25 ms.
 
-**Proposed fixes.** Route inside `START_HUMAN_LOOP` (B1 fix 1): the worker leaves the per-loop path,
-the backlog cannot grow, and loops/s = StartHumanLoop/s (E1: ~590/s with quiet logs, 1.9 ms of API CPU
-per start). 1,000 loops/s on 2 shared cores additionally needs the API's CPU per start down to
-≈ 1.5 ms (Redis and the load generator need the rest): B1 fixes 2–4 and B8, then trimming validation
-and logging plumbing. The bare Flask baseline costs 1.1 ms, so this target leaves ~0.4 ms for
-everything the service adds; it is likely not reachable on 2 cores with this stack, and should be
-re-checked on a quiet machine after the fixes.
+**What changed and why.** Batched routing took the worker off the per-loop path (one drain task per
+burst instead of one `route_loop` task per loop), and the API's CPU per start dropped as in B1. The
+processes kept only ~1.45 of the 2 cores busy (1.96 before): the run was limited by the API's
+32-connection closed loop and by other users' load, not by the worker.
+
+**What still misses, honestly.** ≥ 1,000 loops/s needs ≤ ~2 ms of CPU per loop on 2 cores for
+everything (API, Redis, worker, load generator); the API alone is at 1.96 ms, and the bare Flask
+endpoint doing only HSET + ZADD ran at 1,166 req/s here. The target is about the ceiling of this
+stack (gunicorn + Flask) on 2 shared cores and should be re-checked on a quiet machine.
+
+**Remaining proposed fixes:** the B1 list (SigV4, validation, smaller loop hash, last log line); each
+~0.1 ms of API CPU is ~5 % more loops/s here.
 """
 
 NOTES["B4"] = """
-**Queue depth is not the problem**: the ratio to 1,000 queued is ~1 for the HTTP path and for the
-claim and submit scripts; the claim script reads the head of the queue and the reviewer's cursor, not the
-whole sorted set. The miss is the absolute p99 of two HTTP requests, at *both* depths (the 1,000-queued
-baseline's p99 is as high): claim + submit is ~6–8 ms at p50 (two requests of ~3–4 ms), and on a
-machine shared with other test suites the p99 swings with their load (16–54 ms in the runs made on
-the day of this report); the claim and submit scripts themselves take ~0.2–0.3 ms each (bare `EVALSHA` calls, in
-the run above; the benchmark now times the service functions around them instead, which stay
-correct when the scripts' arguments change).
+**Before → after.** p50 7.83 → 8.13 ms (ratio to 1,000 queued 1.07 → 1.01, met); p99 **29.2 → 26.3 ms**
+(baseline 28.0 → 25.1 ms), still missing the absolute 10 ms. The recent changes did not touch
+claim/submit. The timed non-HTTP rows are now the service functions (`claim`/`submit` around the
+scripts: ~1.0 / ~0.5 ms p50) rather than bare `EVALSHA` calls, so they are not comparable with the
+before column's 0.25 / 0.20 ms script rows.
 
-**Where the ~3 ms per request go** (profile of the review API under load): session cookie decoding
+**Queue depth is not the problem**: the ratio to 1,000 queued is ~1 for the HTTP path and for the
+service functions; the claim script reads the head of the queue and the reviewer's cursor. The miss is
+the absolute p99 of two HTTP requests at *both* depths (the shallow baseline's p99 is as high), which
+on this shared machine swings with other users' load (20–51 ms between rounds of this run).
+
+**Where the ~3–4 ms per request go** (profile of the review API under load): session cookie decoding
 (itsdangerous), `get_reviewer` HGETALL and `teams_of` SUNION on every request, the claim script, the
 claim-latency histogram pipeline (`_record_claim_latency`), then `HGETALL` of the lease and `HMGET` of
-the loop to build the response; on submit an `HGETALL` of the lease before the script; three log lines.
+the loop to build the response; on submit an `HGETALL` of the lease before the script.
 
-**Proposed fixes** (`hitl_service/services/review.py`, `hitl_service/store/scripts.py`):
+**Remaining proposed fixes** (`hitl_service/services/review.py`, `hitl_service/store/scripts.py`):
 return the lease's and loop's fields from `CLAIM_NEXT_ASSIGNMENT` (two round trips fewer), increment
-the claim histogram inside the script instead of a separate pipeline, let `SUBMIT_ANSWER` return
-`accepted_ms` instead of reading the lease first, and keep the reviewer record (and teams) for the
-request in `review/auth.py current_reviewer` from one pipelined read. Re-check p99 on a quiet machine.
+the claim histogram inside the script, let `SUBMIT_ANSWER` return `accepted_ms` instead of reading the
+lease first, and read the reviewer record and teams in one pipelined call in `review/auth.py
+current_reviewer`. Re-check p99 on a quiet machine.
 """
 
 NOTES["B5"] = """
-**Flow size is not the cause**: the page is a `ZREVRANGEBYLEX … LIMIT 0 101` from a lex bound
-(O(log N + 100)) plus 100 pipelined `HMGET`s, whatever the page's position; the *Redis alone* rows
-(same pages through `Store.page` + `Store.get_loops`, no HTTP) show the same cost at both sizes. What
-misses is the absolute p99, at both sizes: the 1,000-loop baseline's p99 is just as far above 20 ms,
-and the p99 ratios' min–max spans lie on both sides of 1 (noise from the machine's other users). Most of a page's ~10 ms is Python: redis-py
-packing/parsing 100 pipelined commands (~5 ms here, the *Redis alone* rows) and marshmallow dumping
-100 summaries.
+**Before → after.** p50 ≈ 10.7 → 9.1–9.8 ms (ratios ≈ 1.0–1.2, met); p99 first/middle/last
+30.9 / 32.9 / 26.7 → 23.7 / 21.4 / 35.0 ms against 20 ms, with the 1,000-loop baseline's p99 as high
+(34 / 29 / 34 ms). No change in the code path; the movement is noise from the machine's other users.
 
-**Proposed fix (cost, not scaling):** fetch the page's fields with one Lua call returning flat
-arrays (or `HMGET`s whose replies are parsed in one go), and serialise summaries with a plain
-function instead of the marshmallow schema in `api/runtime.py list_human_loops`.
+**Flow size is not the cause**: a page is a `ZREVRANGEBYLEX … LIMIT 0 101` from a lex bound
+(O(log N + 100)) plus 100 pipelined `HMGET`s wherever the page is; the *Redis alone* rows show the
+same cost at 1,000,000 and 1,000 loops. Most of a page's ~9 ms is Python: redis-py packing/parsing
+100 pipelined commands (~4.6 ms, the *Redis alone* rows) and marshmallow dumping 100 summaries.
+
+**Remaining proposed fix (cost, not scaling):** fetch the page's fields with one Lua call returning
+flat arrays, and serialise summaries with a plain function instead of the marshmallow schema in
+`api/runtime.py list_human_loops`. A 20 ms p99 should then be judged on a quiet machine.
 """
 
 NOTES["B6"] = """
-**Cause.** The loop hash (28 fields) is stored as a *hashtable* (~2.1 KB) instead of a compact
-*listpack*: Redis switches encodings when any value is longer than `hash-max-listpack-value`
-(64 bytes by default, and `deploy/redis.conf` does not change it). The 200-byte `input` and both ARNs
-(56 and 66 bytes) are longer. The rest is three sorted-set entries per loop (flow index ~138 B, expiry
-and team queue ~120 B each) and the keyspace entry.
+**Before → after.** **2,799 → 1,367 B per loop** (14.0× → 6.8× the 200-byte InputContent; 1,167 B
+above it against a 1,024 B allowance, so still missed by ~140 B). One loop hash: 2,144 B
+`hashtable` → 952 B `listpack` (28 fields).
 
-**Measured what-if** (`python -m bench.experiments E3`, method of B6):
+**What changed and why.** `deploy/redis.conf` now sets `hash-max-listpack-value 512`: the 200-byte
+`input` and the two ARNs (56/66 B) no longer push the loop hash into the hashtable encoding. The
+figure matches E3's prediction on ba40683 (1,371 B). (The bench itself had to change to see it: B6
+used a Redis without `deploy/redis.conf`; it now starts Redis with the shipped config, persistence
+off.)
 
-| `hash-max-listpack-value` | bytes per loop | one loop hash | encoding |
-|---|---|---|---|
-| 64 (default, shipped) | 2,803 | 2,144 B | hashtable |
-| 512 | 1,371 | 952 B | listpack |
+**What still misses.** About 415 B per loop is index entries (flow index ~138 B, expiry and team
+queue ~120 B each) and the keyspace entry; the rest of the hash is 11 fields copied from the flow that
+are the same for every loop of the flow, plus the loop's own ARN.
 
-The loop hash also carries 11 fields copied from the flow that are the same for every loop of the
-flow (`flow`, `flow_arn`, `team`, `ui`, `task_count`, `time_limit`, `lifetime`, `output_path`,
-`title`, `description`, `webhooks`); without them the listpack hash is 688 B instead of 952 B
-(measured with `MEMORY USAGE`), i.e. ~1.1 KB per loop, ~0.9 KB above the InputContent.
-
-**Proposed fixes:** (1) `deploy/redis.conf`: `hash-max-listpack-value 512` (compact hashes for
-typical inputs; nothing else in the service stores long hash values per key that matter);
-(2) `START_HUMAN_LOOP` in `hitl_service/store/scripts.py`: stop copying the per-flow constants into
-the loop; read them from the flow hash by `flow_id` where needed (flows are immutable; keep the flow
-hash until its last loop is deleted). With both the target is met for a 200-byte input. To keep the
-hash compact for any input size, store `input` in its own string key (`hitl:loop:<name>:input`).
+**Remaining proposed fix** (`START_HUMAN_LOOP` in `hitl_service/store/scripts.py` and the readers in
+`services/loops.py`, `services/review.py`, `services/finalize.py`): stop copying flow fields into each
+loop hash. `arn` is derivable from the loop name (`ArnFactory.human_loop`) and `flow_arn` from the
+`flow` name (`ArnFactory.flow_definition`); `title`, `description`, `output_path`, `ui` and
+`lifetime` (and `task_count`, `time_limit`, `team`, `webhooks`) can be read from the flow hash by
+name/`flow_id`, which stays until the flow's loops are closed (`retire_flow_definition` waits for
+every InProgress/Stopping loop); a closed loop needs only what it already stores (status, times,
+`output_uri`, failure fields). Without the copied fields the listpack hash was 688 B instead of 952 B
+(`MEMORY USAGE`, measured on ba40683), i.e. ~1.1 KB per loop, under the target. To keep the hash
+compact for inputs longer than 512 B, store `input` in its own string key.
 """
 
 NOTES["B7"] = """
-**Cause.** The Celery worker is the bottleneck, and the API competes with it for the same 2 cores.
-The run lines above show loops being started and submitted 1.5–2× faster than they complete, with
-hundreds of loops waiting in `hitl:outbox:finalize` at the end of each run: `finalize_loop` tasks
-wait in the one FIFO broker queue behind `route_loop` tasks. Per loop the worker runs three tasks (`route_loop`, `finalize_loop`,
-`deliver_events`), each with ~2 ms of Celery overhead before any work (B2's E2 table), and the API
-handles three HTTP requests (start, claim, submit; ~3 ms of CPU each, B1/B4) plus three task
-publishes. The CPU lines show 20–30 ms of CPU per loop in total, while 500 loops/s on 2 cores allows
-4 ms per loop. A `py-spy --gil` profile of the worker shows `finalize_loop` publishing
-`deliver_events` for every finished loop (~17 % of the worker's CPU) and the `deliver_events` task
-itself (~9 %) although no webhook is configured, and the kombu consumer and prefork plumbing in the
-worker's parent process at ~35 %. Writing the output is cheap: the raw local put rate is in the
-thousands per second.
+**Before → after.** Local backend **64.3 → 70.8 loops/s** (one run reached 110/s); S3 (moto)
+**38.5 → 31.8 loops/s**, ratio to the raw put rate 0.25 → 0.28 (the raw rate itself fell
+157 → 112 puts/s: the machine was busier). CPU per submitted loop: local **22.7 → 15.9 ms**
+(API 11.5 → 9.4 ms, worker **8.3 → 4.2 ms**), S3 28.9 → 19.2 ms (worker 9.5 → 3.9 ms).
 
-For S3 the comparison is also structural: the raw-put baseline gives moto both cores, while end to
-end moto shares them with the API, the worker, Redis and the load generator. The ratio can be at most
-moto's CPU per put divided by the whole pipeline's CPU per loop (both in the S3 CPU line).
+**What changed and why.** The worker no longer runs `route_loop` per loop (batched drain) nor a
+`deliver_events` task per finished loop (no webhooks are configured here), and the event reader no
+longer loads the InputContent: the worker's CPU per loop halved. The API's share fell by the B1
+saving on the start request.
 
-**Proposed fixes:**
-1. Route inside `START_HUMAN_LOOP` (B1 fix 1): one task and one publish fewer per loop, and no
-   route tasks queued ahead of finalize tasks.
-2. `workers/tasks.py finalize_loop` / `hitl_service/services/finalize.py`: do not publish
-   `deliver_events` per loop. Only loops with webhook endpoints need an event
-   (`services/events.endpoints_for`). Skip the `ZADD hitl:outbox:events` in the scripts' `finish_loop`
-   when the loop has no webhooks and none are configured globally (pass a flag). Otherwise debounce
-   the publish (e.g. `SET hitl:events:scheduled 1 NX PX 200`) and leave the rest to beat's sweep.
-3. Finalize in batches: `finalize_loop` could take the due entries of `hitl:outbox:finalize` (up to
-   N at a time) instead of one loop per task, amortising the ~2 ms task overhead.
-4. The claim/submit fixes of B4.
+**What still misses, honestly.** The target allows 4 ms of CPU per loop on 2 cores (500 loops/s);
+the pipeline still spends ~16 ms: three HTTP requests (start, claim, submit; ~9 ms of API CPU together,
+B1/B4) plus one `finalize_loop` task per loop (~2 ms of Celery overhead before any work, E2). The
+processes kept only 1.4–1.6 of the 2 cores busy and, at the end of each run, hundreds of loops were
+still waiting in `hitl:outbox:finalize`: submissions outpace the one-task-per-loop finalizer. The S3
+ratio compares moto alone on 2 cores (the baseline) with moto sharing them with the whole pipeline, so
+it is bounded by moto's share of the CPU per loop (~2 of ~19 ms) whatever the service does.
 
-Even with all of these, 500 loops/s on 2 cores needs the three requests and the output write to cost
-about as much as the bare Flask baseline does (≈1 ms per request). That is not reachable with this
-stack on 2 shared cores. Expect the fixes to remove most of the worker's share and about a third of
-the API's.
+**Remaining proposed fixes:**
+1. Finalize in batches, like routing: the submit script sets a wake flag and only the submit that
+   finds no drain under way publishes a `finalize_pending_loops` task, which takes the due entries of
+   `hitl:outbox:finalize` N at a time (output writes can still run concurrently inside the task).
+2. Route inside the start script (B2's fix): the drain task disappears from the normal path.
+3. The claim/submit fixes of B4 and the per-request fixes of B1/B8 (two of the three requests are the
+   review API).
+Even with these, 500 loops/s needs each request to cost about what the bare Flask baseline does
+(≈ 1 ms); that is not reachable with this stack on 2 shared cores. Expect roughly 2× from (1)–(3).
 """
 
 NOTES["B8"] = """
-**Cause.** `verify_sigv4` alone costs 55–100 µs here, but inside the app the signed request costs
-~200+ µs more than the unsigned one. A cProfile diff of signed vs unsigned requests through the app
-shows, per request: botocore's canonicalisation through `AWSRequest` and `HTTPHeaders` (an
-`email.message.Message`: `__setitem__`/`get_all`, ~30 µs), the signing key derived again with four
-HMACs on every request (~15–20 µs), `_check_skew` formatting its error-message strings
-(`window`, `astimezone`) even for valid requests (~15 µs), `_parse_authorization` (~20 µs), and
-`check_signature` + `_lower_headers` iterating werkzeug's `EnvironHeaders` (which walks the whole WSGI
-environ on each pass) twice (~20 µs); the rest is cache effects of running botocore's code in the
-middle of the request.
+**Before → after.** **243 → 230 µs** added per signed request (target ≤ 150 µs); `verify_sigv4` alone
+91 → 104 µs. Nothing in SigV4 changed; the difference is noise.
 
-**Proposed fixes** (`hitl_service/api/sigv4.py`, `hitl_service/api/common.py`):
-cache the signing key per (secret, date, region, service) with `functools.lru_cache`; build the
-skew error strings only when raising; in `check_signature` pass a plain `{name: [values]}` dict built
-once from `request.headers`; give `_ExactHeadersSigV4Auth.headers_to_sign` a light mapping with
-`get_all` instead of botocore's `HTTPHeaders`. These keep botocore as the canonicaliser (the module's
-design decision) and should bring the added cost to ~100 µs.
+**Cause.** Inside the app the signed request costs more than `verify_sigv4` alone. A cProfile diff of
+signed vs unsigned requests shows, per request: botocore's canonicalisation through `AWSRequest` and
+`HTTPHeaders` (an `email.message.Message`, ~30 µs), the signing key derived again with four HMACs on
+every request (~15–20 µs), `_check_skew` formatting its error strings even for valid requests
+(~15 µs), `_parse_authorization` (~20 µs), and `check_signature` + `_lower_headers` iterating
+werkzeug's `EnvironHeaders` (which walks the whole WSGI environ) twice (~20 µs).
+
+**Remaining proposed fixes** (`hitl_service/api/sigv4.py`, `hitl_service/api/common.py`): cache
+signing keys per (secret, date, region, service) with `functools.lru_cache`; build the skew error
+strings only when raising; pass `check_signature` a plain `{name: [values]}` dict built once from
+`request.headers`; give `_ExactHeadersSigV4Auth.headers_to_sign` a light mapping with `get_all`
+instead of botocore's `HTTPHeaders`. These keep botocore as the canonicaliser and should bring the
+added cost to ~100 µs.
 """
 
 NOTES["_summary"] = """
-In order of payoff (each item names the benchmarks it helps):
+**What the changes since ba40683 bought** (same machine, busier during the after run): StartHumanLoop
+CPU 3.52 → 1.96 ms per request (B1 ratio 0.26 → 0.45); sustained started-and-routed loops 322 → 558/s
+with a flat route backlog (B3, backlog target now met); start → claimable at 500/s 556 → 46 ms p50
+(B2); 2,799 → 1,367 B per loop (B6); end-to-end CPU per loop 22.7 → 15.9 ms, worker 8.3 → 4.2 ms (B7).
+Unchanged: B2 at light load (still one Celery hop), B4, B5, B8 (code untouched).
 
-1. **Route inside the start script** (`hitl_service/store/scripts.py START_HUMAN_LOOP`,
-   `hitl_service/services/loops.py start_human_loop`): no Celery publish and no `route_loop` task per
-   loop. Measured: +46 % StartHumanLoop throughput, −0.9 ms CPU per start; start → claimable becomes
-   the response time. B1, B2, B3, B7.
-2. **No per-loop `deliver_events` task** when there is nothing to deliver, and debounce it otherwise
-   (`workers/tasks.py finalize_loop`, `finish_loop` in the scripts). B7.
-3. **Compact loop records**: `hash-max-listpack-value 512` in `deploy/redis.conf` (2.8 → 1.4 KB per
-   loop, measured) and no per-flow constants in each loop hash (→ ~1.1 KB). B6.
-4. **Fewer round trips and log lines per request**: flow conditions read inside the start script;
-   claim/submit scripts return what the handlers read back afterwards; one log line per request. B1,
-   B3, B4, B7.
-5. **Cheaper SigV4 plumbing** (signing-key cache, lazy error strings, one plain header dict). B8, B1.
-6. **Finalize in batches** from `hitl:outbox:finalize`. B7.
+Remaining fixes, in order of payoff (each names the benchmarks it helps):
 
-**Routing is changing while this is written.** After the run above, an uncommitted change replaces
-the per-loop `route_loop` task with one `route_pending_loops` drain task per burst of starts (a wake
-flag set by `START_HUMAN_LOOP`). That removes most of the per-loop Celery cost of item 1 (a quick run
-against it already shows far lower latency at 500 starts/s) but keeps one Celery hop between a start
-and its assignment, so B2's light-load p50 still contains a Celery round trip (~5 ms here). Re-run
-`make bench BENCH_ARGS='--only B1,B2,B3,B7'` once it lands.
+1. **Finalize in batches** (wake flag + one `finalize_pending_loops` drain, as routing now does). B7.
+2. **No flow fields copied into each loop hash** (`arn`, `flow_arn` derived; `title`, `description`,
+   `output_path`, `ui`, `lifetime`, … read from the flow, which stays until its loops are closed):
+   ~1.1 KB per loop, meets B6; a smaller HSET in the start script helps B1/B3.
+3. **Route inside the start script** when possible, the drain as fallback: start → claimable becomes
+   the response time. B2, B3, B7.
+4. **Cheaper SigV4 plumbing** (signing-key cache, lazy error strings, one plain header dict). B8, B1, B3.
+5. **Fewer round trips in claim/submit** (scripts return what the handlers read back). B4, B7.
+6. **Cheaper request plumbing**: hand-written StartHumanLoop validation, one Lua call + plain
+   serialiser for list pages, the last per-request INFO line. B1, B3, B5.
 
-Targets that these are not expected to reach on 2 shared cores, and why: B3's 1,000 loops/s and
-B7's 500 loops/s need the service's per-request CPU close to a bare Flask endpoint's; B7's S3 ratio
-compares moto alone on 2 cores against moto sharing them with the whole pipeline; B1's p99 at 32
-closed-loop connections is bounded by throughput (Little's law). B4's and B5's absolute p99 targets
-should be judged on a quiet machine: their ratios to the small baselines are met.
+Targets not expected on 2 shared cores, and why: B3's 1,000 loops/s and B7's 500 loops/s need the
+service's per-request CPU close to a bare Flask endpoint's (and B7 would need well under 1 ms per
+Celery task); B7's S3 ratio compares moto alone on 2 cores against moto sharing them with the whole
+pipeline; B1's p99 at 32 closed-loop connections is bounded by throughput (Little's law); B2's
+light-load p50/p99 are at or below one Celery round trip while routing is a task. B4's and B5's
+absolute p99 targets should be judged on a quiet machine: their ratios to the small baselines are met.
 """

@@ -2,7 +2,7 @@
 
 One *template* loop is started with the service's own StartHumanLoop code
 (``services.loops.start_human_loop``) and routed with ENQUEUE_ASSIGNMENTS (what ``route_loop`` runs). A Lua bulk loader then copies the template's hash field for field for every new
-loop (only ``name``, ``arn`` and ``created_ms`` differ) and adds the same index entries the two
+loop (only ``name`` and ``created_ms`` differ) and adds the same index entries the two
 scripts add: the flow's loop index, the expiry index, the team queue, and the loop/queue counters.
 ``layout_check`` compares the keys touched by a real start+route with those touched by the loader, so
 a change of the key layout makes the check fail instead of silently benchmarking the wrong thing.
@@ -25,9 +25,10 @@ for i = 7, #ARGV do t[#t + 1] = ARGV[i] end
 if #t == 0 then return redis.error_reply('no template loop') end
 local tf, pos = {}, {}
 for i = 1, #t, 2 do tf[t[i]] = t[i + 1]; pos[t[i]] = i + 1 end
-local lifetime = tonumber(tf['lifetime'])
+-- the loop keeps no copy of its flow's lifetime or its own ARN; read and derive them
+local lifetime = tonumber(tf['lifetime'] or redis.call('HGET', P .. 'flow:' .. tf['flow'], 'lifetime'))
 local queued = tonumber(tf['queued'])
-local arn_prefix = string.sub(tf['arn'], 1, #tf['arn'] - #tf['name'])
+local arn_prefix = tf['arn'] and string.sub(tf['arn'], 1, #tf['arn'] - #tf['name'])
 local fl = P .. 'flowloops:' .. tf['flow_id']
 local q = P .. 'queue:' .. tf['team']
 local first, count, base = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -36,7 +37,7 @@ for n = first, first + count - 1 do
   local name = ARGV[2] .. string.format(fmt, n)
   local created = base + n
   t[pos['name']] = name
-  t[pos['arn']] = arn_prefix .. name
+  if arn_prefix then t[pos['arn']] = arn_prefix .. name end
   t[pos['created_ms']] = created
   redis.call('HSET', P .. 'loop:' .. name, unpack(t))
   redis.call('ZADD', fl, 0, string.format('%013d', created) .. ':' .. name)

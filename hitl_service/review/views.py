@@ -17,6 +17,7 @@ from hitl_service.review import liquid
 from hitl_service.review.api import bp as api_bp
 from hitl_service.review.auth import check_csrf, csrf_token, current_reviewer, login_session
 from hitl_service.services import review, reviewers, resources
+from hitl_service.services.loops import flow_task_info
 
 log = logging.getLogger(__name__)
 
@@ -178,13 +179,16 @@ def frame(token):
     except (ReviewerAuthError, LeaseError) as exc:
         body = f"<p class=\"hitl-error\">{liquid_escape(exc.message)}</p>"
         return Response(_frame_document(body), status=403, headers=headers, content_type="text/html; charset=utf-8")
-    ui = resources.get_human_task_ui(ctx, loop["ui"])
+    ui_name = flow_task_info(ctx, loop)["ui"]
     try:
+        if ui_name is None:
+            raise liquid.TemplateError("The flow definition of this task no longer exists")
+        ui = resources.get_human_task_ui(ctx, ui_name)
         html = liquid.render_task(ui["content"], json.loads(loop["input"]), grant_read_access=_grant_read_access(ctx))
         html = liquid.rewrite_crowd_script(html, CROWD_SCRIPT)
         status = 200
     except liquid.TemplateError as exc:
-        log.warning("template render failed loop=%s ui=%s error=%s", loop["name"], loop["ui"], exc.message)
+        log.warning("template render failed loop=%s ui=%s error=%s", loop["name"], ui_name, exc.message)
         html = ("<div style=\"font-family:sans-serif;padding:1em;border:1px solid #c00;color:#900\">"
                 "<strong>This task's template could not be rendered.</strong><br>"
                 f"{liquid_escape(exc.message)}<br>Release the task and tell the team that owns the flow.</div>")

@@ -28,9 +28,10 @@ def endpoints_for(ctx: ServiceContext, loop: dict) -> list[dict]:
     return hooks
 
 
-def loop_event_view(loop: dict) -> dict:
+def loop_event_view(ctx: ServiceContext, loop: dict) -> dict:
     return {
-        "name": loop["name"], "arn": loop["arn"], "flow_arn": loop["flow_arn"], "status": loop["status"],
+        "name": loop["name"], "arn": ctx.arns.human_loop(loop["name"]),
+        "flow_arn": ctx.arns.flow_definition(loop["flow"]), "status": loop["status"],
         "created": iso_ms(int(loop["created_ms"])), "failure_code": loop.get("failure_code") or None,
         "failure_reason": loop.get("failure_reason") or None, "output_uri": loop.get("output_uri") or None,
     }
@@ -41,7 +42,7 @@ def loop_event(ctx: ServiceContext, loop: dict) -> dict:
     from hitl_service.output.webhooks import status_change_event
 
     finished = loop.get("finished_ms")
-    return status_change_event(loop_event_view(loop), region=ctx.settings.region, account_id=ctx.settings.account_id,
+    return status_change_event(loop_event_view(ctx, loop), region=ctx.settings.region, account_id=ctx.settings.account_id,
                                event_time=utc_from_ms(int(finished)) if finished else None)
 
 
@@ -55,7 +56,7 @@ def record_delivery(ctx: ServiceContext, entry: dict) -> None:
 CLAIM_LEASE_MS = 60_000
 
 
-EVENT_FIELDS = ("name", "arn", "flow_arn", "status", "created_ms", "failure_code", "failure_reason", "output_uri",
+EVENT_FIELDS = ("name", "flow", "status", "created_ms", "failure_code", "failure_reason", "output_uri",
                 "finished_ms", "webhooks")
 
 

@@ -34,7 +34,7 @@ def write_loop_output(ctx: ServiceContext, loop: dict, storage) -> str:
     import json
 
     activation = json.loads(loop["activation"]) if loop.get("activation") else None
-    body = build_output_document(flow_definition_arn=loop["flow_arn"], loop_name=loop["name"],
+    body = build_output_document(flow_definition_arn=ctx.arns.flow_definition(loop["flow"]), loop_name=loop["name"],
                                  input_content=loop["input"], answers=answers, activation_results=activation)
     storage.put(bucket, key, body)
     return output_uri(bucket, key)

@@ -108,7 +108,22 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
     return response
 
 
-DESCRIBE_FIELDS = ("name", "arn", "status", "created_ms", "flow_arn", "failure_code", "failure_reason", "output_uri")
+DESCRIBE_FIELDS = ("name", "status", "created_ms", "flow", "failure_code", "failure_reason", "output_uri")
+
+
+def with_arns(ctx: ServiceContext, loop: dict) -> dict:
+    """Add the loop's ARN and its flow's ARN, which follow from the names and are not stored."""
+    loop["arn"] = ctx.arns.human_loop(loop["name"])
+    loop["flow_arn"] = ctx.arns.flow_definition(loop["flow"])
+    return loop
+
+
+def flow_task_info(ctx: ServiceContext, loop: dict) -> dict:
+    """Title, description and task UI of the loop's flow (empty if the flow is gone or was replaced)."""
+    flow_id, title, description, ui = ctx.store.r.hmget(keys.flow(loop["flow"]), ("id", "title", "description", "ui"))
+    if flow_id is None or flow_id != loop.get("flow_id"):
+        return {"title": "", "description": "", "ui": None}
+    return {"title": title, "description": description, "ui": ui}
 
 
 def describe_human_loop(ctx: ServiceContext, name: str) -> dict:
@@ -116,7 +131,7 @@ def describe_human_loop(ctx: ServiceContext, name: str) -> dict:
     loop = ctx.store.get_loop(name, DESCRIBE_FIELDS)
     if loop is None:
         raise NotFoundError(f"Human loop {name} does not exist")
-    return loop
+    return with_arns(ctx, loop)
 
 
 def list_human_loops(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | None]:
@@ -136,8 +151,8 @@ def list_human_loops(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | 
     )
     names = [keys.member_name(m) for m in members]
     loops = [
-        loop for loop in ctx.store.get_loops(
-            names, ("name", "status", "created_ms", "failure_reason", "flow_arn"))
+        with_arns(ctx, loop) for loop in ctx.store.get_loops(
+            names, ("name", "status", "created_ms", "failure_reason", "flow"))
         if loop is not None
     ]
     token = encode_token(flow_id, members[-1]) if more and members else None

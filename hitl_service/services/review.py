@@ -10,6 +10,7 @@ import time
 from hitl_service.domain.timefmt import iso_ms, now_ms
 from hitl_service.errors import LeaseError, NotFoundError, ValidationError
 from hitl_service.services.context import ServiceContext, dispatch_safely
+from hitl_service.services.loops import flow_task_info
 from hitl_service.services.reviewers import identity_data, teams_of
 from hitl_service.store import keys
 
@@ -35,13 +36,14 @@ def _finalize_all(ctx: ServiceContext, names) -> None:
 
 
 def assignment_view(ctx: ServiceContext, lease_id: str, lease: dict, loop: dict) -> dict:
+    task = flow_task_info(ctx, loop)
     return {
         "token": lease_id,
         "humanLoopName": loop["name"],
-        "flowDefinitionArn": loop["flow_arn"],
+        "flowDefinitionArn": ctx.arns.flow_definition(loop["flow"]),
         "workteam": lease["team"],
-        "taskTitle": loop["title"],
-        "taskDescription": loop["description"],
+        "taskTitle": task["title"],
+        "taskDescription": task["description"],
         "acceptedAt": iso_ms(int(lease["accepted_ms"])),
         "expiresAt": iso_ms(int(lease["expires_ms"])),
         "deadlineAt": iso_ms(int(lease["deadline_ms"])),
@@ -71,7 +73,7 @@ def claim_next_assignment(ctx: ServiceContext, reviewer: dict, team: str | None 
         if kind == "empty":
             return None
         lease = ctx.store.r.hgetall(keys.lease(lease_id))
-        loop = ctx.store.get_loop(loop_name, ("name", "flow_arn", "title", "description"))
+        loop = ctx.store.get_loop(loop_name, ("name", "flow", "flow_id"))
         log.info("claimed loop=%s worker=%s team=%s", loop_name, worker, lease.get("team"))
         return assignment_view(ctx, lease_id, lease, loop)
     return None
@@ -179,7 +181,7 @@ def my_assignments(ctx: ServiceContext, reviewer: dict) -> list[dict]:
         lease = ctx.store.r.hgetall(keys.lease(lease_id))
         if not lease or int(lease["expires_ms"]) < now_ms():
             continue
-        loop = ctx.store.get_loop(lease["loop"], ("name", "flow_arn", "title", "description", "created_ms"))
+        loop = ctx.store.get_loop(lease["loop"], ("name", "flow", "flow_id", "created_ms"))
         if loop and lease.get("loop_created", loop["created_ms"]) == loop["created_ms"]:
             out.append(assignment_view(ctx, lease_id, lease, loop))
     return out

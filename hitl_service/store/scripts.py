@@ -150,17 +150,19 @@ if f[1] ~= 'Active' then return {'flowstatus', f[1]} end
 -- a flow with activation conditions: the caller must have evaluated exactly these conditions
 if f[14] and f[14] ~= '' and redis.sha1hex(f[14]) ~= ARGV[9] then return {'evaluate', f[14]} end
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  local e = redis.call('HMGET', KEYS[1], 'flow_arn', 'input_sha', 'classifiers', 'arn')
-  if e[1] == f[3] and e[2] == ARGV[4] and e[3] == ARGV[5] then return {'exists', e[4]} end
+  local e = redis.call('HMGET', KEYS[1], 'flow_id', 'input_sha', 'classifiers')
+  if e[1] == f[2] and e[2] == ARGV[4] and e[3] == ARGV[5] then return {'exists', ARGV[2]} end
   return {'conflict'}
 end
 local name = ARGV[1]
 local now = tonumber(ARGV[6])
-redis.call('HSET', KEYS[1], 'name', name, 'arn', ARGV[2], 'status', 'InProgress', 'created_ms', now,
+-- the loop keeps only what is its own or must outlive the flow: its ARN and the flow's ARN follow
+-- from the names, and title, description and task UI are read from the flow, which stays until its
+-- last open loop is closed
+redis.call('HSET', KEYS[1], 'name', name, 'status', 'InProgress', 'created_ms', now,
   'input', ARGV[3], 'input_sha', ARGV[4], 'classifiers', ARGV[5], 'activation', ARGV[7],
-  'flow', f[8], 'flow_id', f[2], 'flow_arn', f[3], 'team', f[4], 'ui', f[10],
-  'task_count', f[5], 'time_limit', f[6], 'lifetime', f[7], 'output_path', f[9],
-  'title', f[11], 'description', f[12], 'webhooks', f[13] or '[]',
+  'flow', f[8], 'flow_id', f[2], 'team', f[4],
+  'task_count', f[5], 'time_limit', f[6], 'output_path', f[9], 'webhooks', f[13] or '[]',
   'answers', 0, 'leases', 0, 'queued', 0, 'routed', 0, 'target', '',
   'failure_code', '', 'failure_reason', '', 'output_uri', '')
 redis.call('ZADD', P .. 'flowloops:' .. f[2], 0, string.format('%013d', now) .. ':' .. name)

@@ -87,7 +87,6 @@ class DepthSetup:
 
 def run_b5(cfg: dict, shared: dict) -> Result:
     setup = shared.get("depth")
-    deep, shallow = cfg["deep"], cfg["shallow"]
     res = Result("B5", "ListHumanLoops, page of 100 (first, middle, last)", "")
     from hitl_service.domain.pagination import encode_token
 

@@ -36,7 +36,7 @@ local fmt = '%0' .. ARGV[6] .. 'd'
 for n = first, first + count - 1 do
   local name = ARGV[2] .. string.format(fmt, n)
   local created = base + n
-  t[pos['name']] = name
+  if pos['name'] then t[pos['name']] = name end
   if arn_prefix then t[pos['arn']] = arn_prefix .. name end
   t[pos['created_ms']] = created
   redis.call('HSET', P .. 'loop:' .. name, unpack(t))

@@ -29,14 +29,15 @@ E1 on ba40683 predicted 1.91 ms for "route in the request + quiet logs"; 1.96 ms
 **What still misses, honestly.** 0.45 < 0.6: the service still costs ~1 ms of CPU more than a bare
 Flask endpoint per request: SigV4 (~0.23 ms, B8), marshmallow validation against the botocore model
 (`load_input`, ~0.15 ms), the request-id/logging plumbing of `api/common.py` and the one remaining
-INFO line, and the start script (a 28-field HSET plus four index writes) versus the baseline's
+INFO line, and the start script (a 28-field HSET plus four index writes; 21 fields since the B6 change, which
+landed after this B1 run) versus the baseline's
 HSET + ZADD. p99 ≤ 50 ms: with 32 closed-loop connections the mean latency is 32 / throughput
 (Little's law), so 50 ms needs ≳ 900 req/s; in this run even the bare endpoint's p99 was 81 ms.
 Both absolute targets need a quiet host to judge.
 
 **Remaining proposed fixes:** (1) the B8 SigV4 fixes (~0.1 ms); (2) replace the marshmallow
-validation of `StartHumanLoop` with a hand-written check of the four members (~0.1 ms); (3) B6 fix 1
-(smaller loop hash: fewer fields written by the start script); (4) drop the per-request
+validation of `StartHumanLoop` with a hand-written check of the four members (~0.1 ms); (3) drop the
+per-request
 `request …` line to DEBUG for 2xx responses or make it sampled (it is the last INFO line per request).
 With all of them the ratio should approach 0.6 (≈ 1.5 ms vs 0.95 ms of CPU), not clearly above it.
 """
@@ -125,30 +126,21 @@ flat arrays, and serialise summaries with a plain function instead of the marshm
 """
 
 NOTES["B6"] = """
-**Before → after.** **2,799 → 1,367 B per loop** (14.0× → 6.8× the 200-byte InputContent; 1,167 B
-above it against a 1,024 B allowance, so still missed by ~140 B). One loop hash: 2,144 B
-`hashtable` → 952 B `listpack` (28 fields).
+**Before → after.** **2,799 → 1,111 B per loop** (14.0× → 5.6× the 200-byte InputContent; 911 B
+above it, within the 1,024 B allowance: **met**). One loop hash: 2,144 B `hashtable` (28 fields) →
+696 B `listpack` (21 fields).
 
-**What changed and why.** `deploy/redis.conf` now sets `hash-max-listpack-value 512`: the 200-byte
-`input` and the two ARNs (56/66 B) no longer push the loop hash into the hashtable encoding. The
-figure matches E3's prediction on ba40683 (1,371 B). (The bench itself had to change to see it: B6
-used a Redis without `deploy/redis.conf`; it now starts Redis with the shipped config, persistence
-off.)
+**What changed and why.** Two steps. (1) `deploy/redis.conf` sets `hash-max-listpack-value 512`, so
+the 200-byte `input` no longer pushes the loop hash into the hashtable encoding (2,799 → 1,367 B,
+the figure E3 predicted on ba40683). (2) The loop record stopped carrying what it can derive or read
+from its flow: its own ARN and the flow's ARN follow from the names, the title, description, task UI
+and lifetime are read from the flow (which `retire_flow_definition` keeps until the flow's last open
+loop is closed, guarded by the flow id), the name is the key's own, and the InputContent digest is
+stored in base64 (1,367 → 1,111 B). (The bench itself had to change to see step 1: B6 used a Redis
+without `deploy/redis.conf`; it now starts Redis with the shipped config, persistence off.)
 
-**What still misses.** About 415 B per loop is index entries (flow index ~138 B, expiry and team
-queue ~120 B each) and the keyspace entry; the rest of the hash is 11 fields copied from the flow that
-are the same for every loop of the flow, plus the loop's own ARN.
-
-**Remaining proposed fix** (`START_HUMAN_LOOP` in `hitl_service/store/scripts.py` and the readers in
-`services/loops.py`, `services/review.py`, `services/finalize.py`): stop copying flow fields into each
-loop hash. `arn` is derivable from the loop name (`ArnFactory.human_loop`) and `flow_arn` from the
-`flow` name (`ArnFactory.flow_definition`); `title`, `description`, `output_path`, `ui` and
-`lifetime` (and `task_count`, `time_limit`, `team`, `webhooks`) can be read from the flow hash by
-name/`flow_id`, which stays until the flow's loops are closed (`retire_flow_definition` waits for
-every InProgress/Stopping loop); a closed loop needs only what it already stores (status, times,
-`output_uri`, failure fields). Without the copied fields the listpack hash was 688 B instead of 952 B
-(`MEMORY USAGE`, measured on ba40683), i.e. ~1.1 KB per loop, under the target. To keep the hash
-compact for inputs longer than 512 B, store `input` in its own string key.
+**What is left.** About 415 B per loop is index entries (flow index ~138 B, expiry and team queue
+~120 B each) and the keyspace entry; they are what makes listing, expiry and claiming O(log n).
 """
 
 NOTES["B7"] = """
@@ -204,20 +196,17 @@ NOTES["_summary"] = """
 **What the changes since ba40683 bought** (same machine, busier during the after run): StartHumanLoop
 CPU 3.52 → 1.96 ms per request (B1 ratio 0.26 → 0.45); sustained started-and-routed loops 322 → 558/s
 with a flat route backlog (B3, backlog target now met); start → claimable at 500/s 556 → 46 ms p50
-(B2); 2,799 → 1,367 B per loop (B6); end-to-end CPU per loop 22.7 → 15.9 ms, worker 8.3 → 4.2 ms (B7).
+(B2); 2,799 → 1,111 B per loop (B6, now met); end-to-end CPU per loop 22.7 → 15.9 ms, worker 8.3 → 4.2 ms (B7).
 Unchanged: B2 at light load (still one Celery hop), B4, B5, B8 (code untouched).
 
 Remaining fixes, in order of payoff (each names the benchmarks it helps):
 
 1. **Finalize in batches** (wake flag + one `finalize_pending_loops` drain, as routing now does). B7.
-2. **No flow fields copied into each loop hash** (`arn`, `flow_arn` derived; `title`, `description`,
-   `output_path`, `ui`, `lifetime`, … read from the flow, which stays until its loops are closed):
-   ~1.1 KB per loop, meets B6; a smaller HSET in the start script helps B1/B3.
-3. **Route inside the start script** when possible, the drain as fallback: start → claimable becomes
+2. **Route inside the start script** when possible, the drain as fallback: start → claimable becomes
    the response time. B2, B3, B7.
-4. **Cheaper SigV4 plumbing** (signing-key cache, lazy error strings, one plain header dict). B8, B1, B3.
-5. **Fewer round trips in claim/submit** (scripts return what the handlers read back). B4, B7.
-6. **Cheaper request plumbing**: hand-written StartHumanLoop validation, one Lua call + plain
+3. **Cheaper SigV4 plumbing** (signing-key cache, lazy error strings, one plain header dict). B8, B1, B3.
+4. **Fewer round trips in claim/submit** (scripts return what the handlers read back). B4, B7.
+5. **Cheaper request plumbing**: hand-written StartHumanLoop validation, one Lua call + plain
    serialiser for list pages, the last per-request INFO line. B1, B3, B5.
 
 Targets not expected on 2 shared cores, and why: B3's 1,000 loops/s and B7's 500 loops/s need the

@@ -70,6 +70,8 @@ def deliver_pending_events(ctx: ServiceContext, limit: int = 500) -> int:
     for name in due:
         # a loop deleted before its event went out left a snapshot; deliver that first
         snapshot = r.hgetall(keys.deleted_loop_event(name))
+        if snapshot:
+            snapshot["name"] = name
         loop = snapshot or ctx.store.get_loop(name, EVENT_FIELDS)
         if not loop or loop.get("status") not in ("Completed", "Failed", "Stopped"):
             r.zrem(keys.OUTBOX_EVENTS, name)

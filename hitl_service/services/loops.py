@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -57,7 +58,8 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
     flow_name = _flow_name_for(ctx, flow_arn)
     if flow_name is None:
         raise ValidationError(f"FlowDefinitionArn {flow_arn} does not name a flow definition of this service")
-    input_sha = hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest()
+    # compared on a repeated start; base64 keeps the stored digest short
+    input_sha = base64.b64encode(hashlib.sha256(content.encode("utf-8", "surrogatepass")).digest()).decode()
     arn = ctx.arns.human_loop(name)
     activation_output = None
     activation = ""

@@ -54,22 +54,34 @@ class Store:
 
     # ---- loops ------------------------------------------------------------------------------
 
+    @staticmethod
+    def _stored_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
+        # the name is the key's own, not a stored field; `status` is always set, so it tells existence
+        return ("status",) + tuple(f for f in fields if f not in ("name", "status"))
+
     def get_loop(self, name: str, fields: tuple[str, ...] | None = None) -> dict | None:
+        """The loop's record (or the named fields of it) with its ``name``; None if there is no such loop."""
         if fields:
-            values = self.r.hmget(keys.loop(name), fields)
+            stored = self._stored_fields(fields)
+            values = self.r.hmget(keys.loop(name), stored)
             if values[0] is None:
                 return None
-            return dict(zip(fields, values))
-        data = self.r.hgetall(keys.loop(name))
-        return data or None
+            data = dict(zip(stored, values))
+        else:
+            data = self.r.hgetall(keys.loop(name))
+            if not data:
+                return None
+        data["name"] = name
+        return data
 
     def get_loops(self, names: list[str], fields: tuple[str, ...]) -> list[dict | None]:
+        stored = self._stored_fields(fields)
         pipe = self.r.pipeline(transaction=False)
         for n in names:
-            pipe.hmget(keys.loop(n), fields)
+            pipe.hmget(keys.loop(n), stored)
         out = []
-        for values in pipe.execute():
-            out.append(None if values[0] is None else dict(zip(fields, values)))
+        for name, values in zip(names, pipe.execute()):
+            out.append(None if values[0] is None else dict(zip(stored, values), name=name))
         return out
 
     def loop_answers(self, name: str) -> list[dict]:

@@ -159,7 +159,7 @@ local now = tonumber(ARGV[6])
 -- the loop keeps only what is its own or must outlive the flow: its ARN and the flow's ARN follow
 -- from the names, and title, description and task UI are read from the flow, which stays until its
 -- last open loop is closed
-redis.call('HSET', KEYS[1], 'name', name, 'status', 'InProgress', 'created_ms', now,
+redis.call('HSET', KEYS[1], 'status', 'InProgress', 'created_ms', now,
   'input', ARGV[3], 'input_sha', ARGV[4], 'classifiers', ARGV[5], 'activation', ARGV[7],
   'flow', f[8], 'flow_id', f[2], 'team', f[4],
   'task_count', f[5], 'time_limit', f[6], 'output_path', f[9], 'webhooks', f[13] or '[]',

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+
+# the same process helpers the test suite uses (free port, waiting for a listener)
+from tests.support.procs import free_port, wait_for_port  # noqa: F401 - re-exported for bench modules
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -42,29 +44,10 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def tmpdir(prefix: str) -> str:
     d = tempfile.mkdtemp(prefix=f"hitl-bench-{prefix}-")
     _tmpdirs.append(d)
     return d
-
-
-def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before port {port} opened")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
 class Proc:
@@ -174,7 +157,7 @@ class Redis:
         argv += extra or []
         self.mode = mode
         self.proc = Proc("redis", argv)
-        wait_for_port(self.port, proc=self.proc.proc)
+        wait_for_port(self.port, timeout=30, proc=self.proc.proc)
         c = self.client()
         deadline = time.monotonic() + 20
         while True:
@@ -244,7 +227,7 @@ class Gunicorn:
                 del argv[i:i + 2]
         self.argv = argv
         self.proc = Proc(name, argv, env)
-        wait_for_port(self.port, proc=self.proc.proc)
+        wait_for_port(self.port, timeout=30, proc=self.proc.proc)
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -15,28 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The input the test suite renders order_review.liquid.html with (tests/review/test_liquid.py ORDER_INPUT).
-XSS = "<script>alert('x')</script>"
-ORDER_INPUT = {
-    "order-id": "A-17",
-    "source-ref": "s3://scans/orders/A-17.pdf",
-    "meta": {"channel": "web", "region": "eu<west>"},
-    "customer": {"name": "Ana O'Neil", "email": "Ana@Example.COM"},
-    "lines": [
-        {"sku": "ab-1", "description": "Bolts & nuts", "qty": 3, "unit-price": 1.5, "status": "ok", "taxable": True},
-        {"sku": "cd-2", "description": XSS, "qty": 1, "unit-price": 2.25, "status": "hold", "taxable": False},
-        {"sku": "ef-3", "description": "Washers", "qty": 10, "unit-price": 0.125, "status": "gone", "taxable": True},
-    ],
-    "discount": 0.5,
-    "tags": "red,green,blue",
-    "priority": 2,
-    "rush": True,
-    "gift": False,
-    "nothing": None,
-    "decisions": ["approve", "reject", "unreadable"],
-    "comment": "Looks \"fine\" & done",
-    "entityLabels": [{"label": "person", "shortDisplayName": "per", "fullDisplayName": "Person"}],
-}
+# the sample order the test suite renders order_review.liquid.html with
+ORDER_INPUT_FILE = ROOT / "tests" / "review" / "templates" / "liquid" / "order_review.input.json"
 
 
 def _pct(values, q):
@@ -153,7 +133,7 @@ def b9(cfg: dict) -> dict:
     tdir = ROOT / "tests" / "review" / "templates" / "liquid"
     files = sorted(tdir.glob("*.liquid.html"), key=lambda p: p.stat().st_size, reverse=True)
     src = files[0].read_text()
-    input_json = json.dumps(ORDER_INPUT) if files[0].name == "order_review.liquid.html" else "{}"
+    input_json = ORDER_INPUT_FILE.read_text() if files[0].name == "order_review.liquid.html" else "{}"
 
     def grant(url: str) -> str:
         return url.replace("s3://scans/", "https://scans.s3.amazonaws.com/") + "?X-Amz-Signature=abc&X-Amz-Expires=3600"

@@ -117,29 +117,9 @@ def test_bounding_box_without_grant_callable_keeps_url():
     assert 'labels="[]"' in out
 
 
-ORDER_INPUT = {
-    "order-id": "A-17",
-    "source-ref": "s3://scans/orders/A-17.pdf",
-    "meta": {"channel": "web", "region": "eu<west>"},
-    "customer": {"name": "Ana O'Neil", "email": "Ana@Example.COM"},
-    "lines": [
-        {"sku": "ab-1", "description": "Bolts & nuts", "qty": 3, "unit-price": 1.5,
-         "status": "ok", "taxable": True},
-        {"sku": "cd-2", "description": XSS, "qty": 1, "unit-price": 2.25,
-         "status": "hold", "taxable": False},
-        {"sku": "ef-3", "description": "Washers", "qty": 10, "unit-price": 0.125,
-         "status": "gone", "taxable": True},
-    ],
-    "discount": 0.5,
-    "tags": "red,green,blue",
-    "priority": 2,
-    "rush": True,
-    "gift": False,
-    "nothing": None,
-    "decisions": ["approve", "reject", "unreadable"],
-    "comment": "Looks \"fine\" & done",
-    "entityLabels": [{"label": "person", "shortDisplayName": "per", "fullDisplayName": "Person"}],
-}
+# the sample order is shared with the B9 benchmark (bench/micro.py), which renders the same template
+ORDER_INPUT = json.loads((TEMPLATES / "order_review.input.json").read_text())
+assert ORDER_INPUT["lines"][1]["description"] == XSS
 
 
 @pytest.fixture(scope="module")

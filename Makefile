@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml 2>/dev/null | s
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 
-.PHONY: run test bench demo setup redis-bin chromium lint clean
+.PHONY: run test bench demo setup redis-bin chromium wrk lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ redis-bin:
 	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
 
+wrk:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
@@ -30,10 +34,10 @@ chromium:
 run: setup
 	$(VENV)/bin/hitl run --port $(PORT)
 
-test: setup chromium
+test: setup chromium wrk
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: setup
+bench: setup wrk
 	$(PY) -m bench $(BENCH_ARGS)
 
 demo: setup

@@ -490,7 +490,19 @@
         h('div', { class: 'abody' }, h('strong', null, 'Please fix the following before submitting:'), this._bannerList));
       this._autoBtn = h('button', { type: 'button', class: 'btn primary', part: 'submit-button' }, 'Submit');
       this._footer = h('div', { class: 'footer', hidden: true }, this._autoBtn);
-      r.append(this._banner, h('slot'), this._footer);
+      // AWS's crowd-form wraps a native <form> that templates reach as `crowdForm.form` to append their
+      // own inputs or listen for 'submit'; ours lives in the shadow root and never navigates.
+      this._form = h('form', { novalidate: true, part: 'form' });
+      this._form.submit = function () { self.submit(); };
+      this._form.requestSubmit = function () { self.requestSubmit(); };
+      this._form.addEventListener('submit', function (e) {
+        if (self._dispatchingInner) return;
+        e.preventDefault();
+        self.requestSubmit();
+      });
+      this._form.addEventListener('click', function (e) { self._onClick(e); });
+      this._form.addEventListener('change', function () { if (!self._banner.hidden) self.validate(true); });
+      r.append(this._banner, h('slot'), this._form, this._footer);
       this._autoBtn.addEventListener('click', function () { self.requestSubmit(); });
       this.addEventListener('click', function (e) { self._onClick(e); });
       // a native <form> nested in the task must not navigate the frame away: treat it as our submit
@@ -507,8 +519,19 @@
       new MutationObserver(function () { self._updateAutoButton(); }).observe(this, { childList: true, subtree: true, attributes: true, attributeFilter: ['form-action', 'type'] });
     }
     _ready() { this._updateAutoButton(); }
+    get form() { return this._form; }
+    // every element whose answer this form collects: its light DOM, what templates appended to .form,
+    // and, for a form an element brought along (standalone use), that element itself
+    _fields() {
+      var list = Array.from(this.querySelectorAll('*'));
+      if (this._form) list = list.concat(Array.from(this._form.querySelectorAll('*')));
+      if (this._owner) list.unshift(this._owner);
+      return list;
+    }
     _submitControls() {
-      return this.querySelectorAll('crowd-button[form-action="submit"], button[type="submit" i], input[type="submit" i]');
+      var sel = 'crowd-button[form-action="submit"], button[type="submit" i], input[type="submit" i]';
+      var own = Array.from(this.querySelectorAll(sel));
+      return this._form ? own.concat(Array.from(this._form.querySelectorAll(sel))) : own;
     }
     _updateAutoButton() { this._footer.hidden = this._submitControls().length > 0; }
     _onClick(e) {
@@ -524,7 +547,7 @@
           return;
         }
         if ((tag === 'button' || tag === 'input') && (n.getAttribute('type') || '').toLowerCase() === 'submit' &&
-            this.contains(n)) {
+            (this.contains(n) || (this._form && this._form.contains(n)))) {
           e.preventDefault();
           if (!n.disabled) this.requestSubmit(n);
           return;
@@ -553,6 +576,15 @@
           post({ type: 'crowd-form-cancelled' });
           return false;
         }
+        // listeners templates put on the inner .form run too, and may cancel as well
+        var inner = new Event('submit', { bubbles: true, cancelable: true });
+        this._dispatchingInner = true;
+        var go = this._form.dispatchEvent(inner);
+        this._dispatchingInner = false;
+        if (!go) {
+          post({ type: 'crowd-form-cancelled' });
+          return false;
+        }
       }
       var answer = this.collect();
       var self = this;
@@ -563,7 +595,7 @@
     }
     collect() {
       var out = {};
-      var all = this.querySelectorAll('*');
+      var all = this._fields();
       for (var i = 0; i < all.length; i++) {
         var el = all[i];
         if (el._crowdCollect) {
@@ -577,9 +609,12 @@
     // Returns [{name, label, message}]; shows messages unless `quiet` (only re-checking shown ones).
     validate(quiet) {
       var errors = [], firstEl = null, seenRadio = {};
-      this.querySelectorAll('.crowd-native-error').forEach(function (n) { n.remove(); });
-      this.querySelectorAll('.crowd-native-invalid').forEach(function (n) { n.classList.remove('crowd-native-invalid'); });
-      var all = this.querySelectorAll('*');
+      var all = this._fields();
+      all.forEach(function (n) {
+        if (n.classList.contains('crowd-native-error')) n.remove();
+        else n.classList.remove('crowd-native-invalid');
+      });
+      all = this._fields();
       for (var i = 0; i < all.length; i++) {
         var el = all[i], msg = null, label = null;
         if (el._crowdValidate) {
@@ -609,7 +644,7 @@
       }
       this._bannerList.textContent = '';
       var self = this;
-      errors.forEach(function (er) { self._bannerList.append(h('li', null, (er.label ? er.label + ': ' : '') + er.message)); });
+      errors.forEach(function (er) { self._bannerList.append(h('li', null, (er.label ? er.label + ' \u2014 ' : '') + er.message)); });
       this._banner.hidden = errors.length === 0;
       if (firstEl && !quiet) {
         revealInTabs(firstEl);
@@ -630,10 +665,25 @@
     return el.getAttribute('aria-label') || el.getAttribute('placeholder') || el.name || el.localName;
   }
 
+  // The task's form: the page's <crowd-form>, else the one an element brought along (standalone use).
+  var standaloneForms = [];
+  function mainForm() {
+    return document.querySelector('crowd-form') || standaloneForms.filter(function (f) { return f.isConnected; })[0] || null;
+  }
+  // An annotation widget used without <crowd-form> brings its own, inside its shadow root, as AWS's do.
+  function ownFormIfStandalone(host, content) {
+    if (host.closest('crowd-form')) return content;
+    var f = document.createElement('crowd-form');
+    f._owner = host;
+    f.append(content);
+    standaloneForms.push(f);
+    return f;
+  }
+
   // Parent page asks us to submit (its own Submit button).
   window.addEventListener('message', function (e) {
     if (e.source !== window.parent || !e.data || e.data.type !== 'crowd-form-request-submit') return;
-    var form = document.querySelector('crowd-form');
+    var form = mainForm();
     if (form && form.requestSubmit) form.requestSubmit();
     else post({ type: 'crowd-form-invalid', errors: [{ name: null, label: null, message: 'This task has no crowd-form.' }] });
   });
@@ -670,7 +720,7 @@
       // a submit button placed outside <crowd-form> still submits the page's form
       this.addEventListener('click', function (e) {
         if (e.defaultPrevented || self.getAttribute('form-action') !== 'submit' || self.closest('crowd-form')) return;
-        var form = document.querySelector('crowd-form');
+        var form = mainForm();
         if (form && form.requestSubmit) form.requestSubmit(self);
       });
       this._render();
@@ -1193,8 +1243,8 @@
         h('div', { class: 'ptitle' }, this._multi() ? 'Choose all that apply' : 'Choose one'),
         this._cats, this._commentBox, this._err);
       this._side = h('aside', { class: 'side' }, this._instr.panel);
-      r.append(h('div', { class: 'layout' }, this._side,
-        h('div', { class: 'main' }, this._hdr, h('div', { class: 'work' }, this._targetBox, choices))), this._instr.modal.el);
+      r.append(ownFormIfStandalone(this, h('div', { class: 'layout' }, this._side,
+        h('div', { class: 'main' }, this._hdr, h('div', { class: 'work' }, this._targetBox, choices)))), this._instr.modal.el);
       this._regions = { 'classification-target': this._target, 'short-instructions': this._instr.shortSlot,
         'full-instructions': this._instr.fullSlot, 'worker-comment': null, '*': this._target };
       this._render();
@@ -1305,10 +1355,10 @@
       var v = this.value;
       if (this.name && v) out[this.name] = v;
     }
+    // Like AWS's widgets, a classifier always needs an answer (the exclusion category counts as one).
     _crowdValidate() {
-      if (!this.hasAttribute('required')) return null;
       if (this._labels().length) return null;
-      return this._multi() ? 'Please choose at least one option.' : 'Please choose a category.';
+      return this._multi() ? 'Please choose at least one category.' : 'Please choose a category.';
     }
     _crowdFocus() { var b = this._cats.querySelector('.cat'); if (b) b.focus({ preventScroll: true }); }
   }
@@ -1418,7 +1468,7 @@
       var side = h('aside', { class: 'side' }, this._instr.panel, this._labelsPanel,
         h('section', { class: 'panel' }, h('h3', { class: 'ptitle' }, this._itemsTitle()), this._itemsBox));
       var main = h('div', { class: 'main' }, this._hdr, this._buildMain(), h('p', { class: 'hint' }, this._hintText()), this._note, this._err, this._extra);
-      r.append(h('div', { class: 'layout' }, side, main), this._instr.modal.el);
+      r.append(ownFormIfStandalone(this, h('div', { class: 'layout' }, side, main)), this._instr.modal.el);
       this._regions = { 'short-instructions': this._instr.shortSlot, 'full-instructions': this._instr.fullSlot, '*': this._extra };
       this._cur = 0;
       this._sel = -1;
@@ -2082,7 +2132,7 @@
   whenParsed(function () {
     setTimeout(function () {
       document.dispatchEvent(new Event('all-crowd-elements-ready', { bubbles: true }));
-      if (document.querySelector('crowd-form')) post({ type: 'crowd-form-ready' });
+      if (mainForm()) post({ type: 'crowd-form-ready' });
     }, 0);
   });
 })();

@@ -19,6 +19,9 @@
   'use strict';
 
   if (!window.customElements || customElements.get('crowd-form')) return;
+  // the parts in static/crowd/ are loaded from next to this script
+  var SELF_SRC = document.currentScript ? document.currentScript.src : '';
+  var PARTS = ['crowd/v2.js', 'crowd/segmentation.js', 'crowd/review-widgets.js', 'crowd/video.js'];
 
   // ------------------------------------------------------------------ utils
   var PALETTE = ['#e6194b', '#2f8f3a', '#4363d8', '#f58231', '#911eb4', '#0f9fb8',
@@ -326,6 +329,11 @@
   ].join('\n');
 
   var sharedSheet = null;
+  // parts add their rules here; an existing sheet is updated in place for every element that adopted it
+  function addCss(rules) {
+    CSS += '\n' + rules;
+    if (sharedSheet) sharedSheet.replaceSync(CSS);
+  }
   function adopt(root) {
     try {
       if (!sharedSheet) { sharedSheet = new CSSStyleSheet(); sharedSheet.replaceSync(CSS); }
@@ -2079,15 +2087,6 @@
     _crowdFocus() { this._textEl.focus({ preventScroll: true }); }
   }
 
-  // ------------------------------------------------------------------ not (yet) supported elements
-  class CrowdUnsupported extends CrowdBase {
-    _setup() {
-      this._shadow(false).append(h('div', { class: 'unsup', role: 'alert' },
-        h('strong', null, '<' + this.localName + '>'), ' is not supported by this review service, so this part of the task cannot be completed here.'));
-    }
-    _crowdValidate() { return this.hasAttribute('name') ? 'This task uses <' + this.localName + '>, which this service does not support.' : null; }
-  }
-
   // ------------------------------------------------------------------ register
   var defs = {
     'crowd-form': CrowdForm,
@@ -2120,19 +2119,45 @@
     'crowd-line': CrowdLine,
     'crowd-entity-annotation': CrowdEntityAnnotation
   };
-  ['crowd-semantic-segmentation', 'crowd-instance-segmentation', 'crowd-textract-analyze-document',
-    'crowd-rekognition-detect-moderation-labels'].forEach(function (t) {
-    defs[t] = class extends CrowdUnsupported {};
-  });
   Object.keys(defs).forEach(function (tag) {
     if (!customElements.get(tag)) customElements.define(tag, defs[tag]);
   });
 
+  // ------------------------------------------------------------------ parts
+  // What the parts in static/crowd/ build on.  Internal: templates have no use for it.
+  var pending = PARTS.length, parsed = false, fired = false;
+  window.__crowdKit = {
+    h: h, svg: svg, clamp: clamp, fire: fire, post: post, hexA: hexA, isPlainObject: isPlainObject,
+    parseLoose: parseLoose, tryParse: tryParse, parseList: parseList, parseLabelObjects: parseLabelObjects,
+    cpCount: cpCount, cpToU16: cpToU16, u16ToCp: u16ToCp, isTypingTarget: isTypingTarget,
+    errEl: errEl, makeModal: makeModal, instructionsPanel: instructionsPanel, ownFormIfStandalone: ownFormIfStandalone,
+    addCss: addCss, whenParsed: whenParsed, PALETTE: PALETTE,
+    CrowdBase: CrowdBase, Annotator: Annotator, ImageAnnotator: ImageAnnotator, ImageStage: ImageStage,
+    CrowdImageClassifier: CrowdImageClassifier,
+    define: function (tag, cls) { if (!customElements.get(tag)) customElements.define(tag, cls); },
+    partLoaded: function () { pending -= 1; maybeReady(); }
+  };
   // AWS templates wait for this document event before touching the elements.
-  whenParsed(function () {
+  function maybeReady() {
+    if (fired || !parsed || pending > 0) return;
+    fired = true;
     setTimeout(function () {
       document.dispatchEvent(new Event('all-crowd-elements-ready', { bubbles: true }));
       if (mainForm()) post({ type: 'crowd-form-ready' });
     }, 0);
+  }
+  PARTS.forEach(function (part) {
+    var url = new URL(part, SELF_SRC || document.baseURI).href;
+    if (document.readyState === 'loading') {
+      // parser-inserted, so the elements are defined before the template's markup is parsed
+      document.write('<script src="' + url + '" onerror="window.__crowdKit.partLoaded()"><\/script>');
+    } else {
+      var sc = document.createElement('script');
+      sc.src = url;
+      sc.async = false;
+      sc.onerror = function () { window.__crowdKit.partLoaded(); };
+      (document.head || document.documentElement).appendChild(sc);
+    }
   });
+  whenParsed(function () { parsed = true; maybeReady(); });
 })();

@@ -13,6 +13,7 @@
  *   iframe -> parent  {type:'crowd-form-submit', answer:{...}}    a valid, non-cancelled submission
  *   iframe -> parent  {type:'crowd-form-invalid', errors:[{name,label,message}]}   validation blocked a submission
  *   iframe -> parent  {type:'crowd-form-cancelled'}              a submit handler called preventDefault()
+ *   iframe -> parent  {type:'crowd-form-blocked', message}       template script submitted without a reviewer gesture
  *   parent -> iframe  {type:'crowd-form-request-submit'}          run the same path as the Submit button
  */
 (function () {
@@ -563,11 +564,16 @@
       }
     }
     // Fires the cancelable submit event (like HTMLFormElement.requestSubmit).
-    requestSubmit(submitter) { return this._doSubmit(true, submitter || null); }
+    requestSubmit(submitter) { return this._doSubmit(true, submitter || null, false); }
     // Like HTMLFormElement.submit(): no submit event (so handlers may call it), but still validates.
-    submit() { return this._doSubmit(false, null); }
-    _doSubmit(fireEvent, submitter) {
+    submit() { return this._doSubmit(false, null, false); }
+    _doSubmit(fireEvent, submitter, askedByPage) {
       if (this._busy) return false;
+      // the template's own script may submit only right after a reviewer's click or key in the frame
+      if (!askedByPage && navigator.userActivation && !navigator.userActivation.isActive) {
+        post({ type: 'crowd-form-blocked', message: 'The task tried to submit without you. Check the answer, then press Submit.' });
+        return false;
+      }
       var errors = this.validate(false);
       if (errors.length) {
         post({ type: 'crowd-form-invalid', errors: errors });
@@ -692,7 +698,7 @@
   window.addEventListener('message', function (e) {
     if (e.source !== window.parent || !e.data || e.data.type !== 'crowd-form-request-submit') return;
     var form = mainForm();
-    if (form && form.requestSubmit) form.requestSubmit();
+    if (form && form._doSubmit) form._doSubmit(true, null, true);
     else post({ type: 'crowd-form-invalid', errors: [{ name: null, label: null, message: 'This task has no crowd-form.' }] });
   });
 

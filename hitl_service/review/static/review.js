@@ -69,6 +69,10 @@
     });
   }
 
+  function recentGesture() {
+    return !!(navigator.userActivation && navigator.userActivation.isActive);
+  }
+
   // 'idle' -> 'requesting' (asked the frame for its answer) -> 'saving' (posting it) -> next task
   var state = 'idle';
   var retry = null;
@@ -88,10 +92,18 @@
       toIdle();
       var errs = (msg.errors || []).map(function (e) { return e.message; }).join(' ');
       showError(errs || 'Please complete the required fields.');
+    } else if (msg.type === 'crowd-form-blocked') {
+      showError(msg.message || 'The task tried to submit without you. Check the answer, then press Submit.');
     } else if (msg.type === 'crowd-form-cancelled') {
       toIdle();
     } else if (msg.type === 'crowd-form-submit') {
       if (state === 'saving') return;  // a duplicate of the answer being saved
+      // An answer nobody asked for (the template's own button or script) counts only right after a
+      // reviewer gesture: a click or key in the frame activates this page too (user activation v2).
+      if (state !== 'requesting' && !recentGesture()) {
+        showError('The task tried to submit without you. Check the answer, then press Submit.');
+        return;
+      }
       stopAsking();
       state = 'saving';
       submitBtn.disabled = true;

@@ -2139,7 +2139,7 @@
     errEl: errEl, makeModal: makeModal, instructionsPanel: instructionsPanel, ownFormIfStandalone: ownFormIfStandalone,
     addCss: addCss, whenParsed: whenParsed, PALETTE: PALETTE,
     CrowdBase: CrowdBase, Annotator: Annotator, ImageAnnotator: ImageAnnotator, ImageStage: ImageStage,
-    CrowdImageClassifier: CrowdImageClassifier,
+    CrowdImageClassifier: CrowdImageClassifier, CrowdBoundingBox: CrowdBoundingBox, CrowdClassifier: CrowdClassifier,
     define: function (tag, cls) { if (!customElements.get(tag)) customElements.define(tag, cls); },
     partLoaded: function () { pending -= 1; maybeReady(); }
   };

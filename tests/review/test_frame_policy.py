@@ -100,3 +100,20 @@ def test_template_may_submit_only_after_a_reviewer_gesture(service, sm, a2i, wor
     page.frame_locator("#task-frame").get_by_role("button", name="Finish").click()
     expect(page.get_by_text("All done")).to_be_visible()
     assert [a["answerContent"] for a in service.ctx.store.loop_answers("self-1")] == [{"note": "from input"}]
+
+
+def test_keyboard_works_from_the_moment_the_task_opens(service, sm, a2i, worker, page):
+    from tests.review.test_review_page import SENTIMENT
+
+    start(service, sm, a2i, SENTIMENT.replace('initial-value="{{ task.input.initialValue }}"', ""),
+          {"keys-1": {"taskObject": "Lovely"}}, "kim")
+    login(page, service, "kim", "correct-horse")
+    page.get_by_role("button", name="Start working").click()
+    frame = page.frame_locator("#task-frame")
+    # no click anywhere: the first category has the focus, digit keys choose, Ctrl+Enter submits
+    expect(frame.get_by_role("radio", name="-1", exact=True)).to_be_focused()
+    page.keyboard.press("3")
+    expect(frame.get_by_role("radio", name="1", exact=True)).to_have_attribute("aria-checked", "true")
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_text("All done")).to_be_visible()
+    assert [a["answerContent"] for a in service.ctx.store.loop_answers("keys-1")] == [{"sentiment": {"label": "1"}}]

@@ -92,3 +92,47 @@ def test_detection_boxes_per_frame_with_keyboard_navigation(open_task):
     assert [len(f["annotations"]) for f in frames] == [1, 1, 0]
     assert frames[1]["annotations"][0]["left"] == pytest.approx(60, abs=2)
     assert "object-id" not in frames[0]["annotations"][0]
+
+
+RECORD_JS = """async () => {
+  // a 1.2 s VP8 clip of a moving square, recorded from a canvas by the browser itself
+  const c = document.createElement('canvas'); c.width = 160; c.height = 90;
+  const g = c.getContext('2d');
+  const rec = new MediaRecorder(c.captureStream(20), {mimeType: 'video/webm;codecs=vp8'});
+  const parts = [];
+  rec.ondataavailable = e => parts.push(e.data);
+  const done = new Promise(r => rec.onstop = r);
+  rec.start();
+  const t0 = performance.now();
+  await new Promise(r => { (function tick() {
+    const t = performance.now() - t0;
+    g.fillStyle = '#eef'; g.fillRect(0, 0, 160, 90); g.fillStyle = '#d33'; g.fillRect(t / 10 % 140, 30, 20, 20);
+    if (t < 1200) requestAnimationFrame(tick); else r();
+  })(); });
+  rec.stop(); await done;
+  const buf = new Uint8Array(await new Blob(parts, {type: 'video/webm'}).arrayBuffer());
+  let s = ''; for (const b of buf) s += String.fromCharCode(b);
+  return btoa(s);
+}"""
+
+
+def test_video_clip_classification_player_and_classifier(open_task, context, server):
+    import base64
+
+    maker = context.new_page()
+    try:
+        clip = base64.b64decode(maker.evaluate(RECORD_JS))
+    finally:
+        maker.close()
+    server.add_file("clip.webm", clip, "video/webm")
+    t = open_task("video_clip_classification.html")
+    video = t.fl.locator("#clip")
+    t.frame.wait_for_function("() => document.getElementById('clip').readyState >= 1")
+    # the player plays the clip inside the sandboxed frame
+    video.evaluate("v => v.play()")
+    t.frame.wait_for_function("() => document.getElementById('clip').currentTime > 0.1")
+    t.screenshot("video-clip-classification.png")
+    t.fl.locator("crowd-classifier .cat").first.focus()
+    t.page.keyboard.press("2")
+    t.page.keyboard.press("Control+Enter")
+    assert t.wait_answer() == {"crowd-classifier": {"label": "Running"}}

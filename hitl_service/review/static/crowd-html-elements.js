@@ -15,6 +15,7 @@
  *   iframe -> parent  {type:'crowd-form-cancelled'}              a submit handler called preventDefault()
  *   iframe -> parent  {type:'crowd-form-blocked', message}       template script submitted without a reviewer gesture
  *   parent -> iframe  {type:'crowd-form-request-submit'}          run the same path as the Submit button
+ *   parent -> iframe  {type:'crowd-focus'}                       focus the task's first widget or field
  */
 (function () {
   'use strict';
@@ -694,8 +695,30 @@
     return f;
   }
 
-  // Parent page asks us to submit (its own Submit button).
+  // Keyboard from the moment the task opens: the page hands focus to the frame and asks for this.
+  function focusTask() {
+    var form = mainForm(), scope = form || document.body;
+    if (!scope) return;
+    var fields = form ? form._fields() : Array.from(document.body.querySelectorAll('*'));
+    for (var i = 0; i < fields.length; i++) {
+      var el = fields[i];
+      if (el._crowdFocus && !el.hasAttribute('disabled') && el.getClientRects().length) { el._crowdFocus(); return; }
+    }
+    var first = scope.querySelector('input:not([type=hidden]):not([disabled]), textarea:not([disabled]), select:not([disabled]), button:not([disabled]), [tabindex]:not([tabindex="-1"])');
+    if (first) first.focus({ preventScroll: true });
+  }
+  // Ctrl+Enter (Cmd+Enter) submits from anywhere in the task, as the Submit button does
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey) || e.defaultPrevented) return;
+    var form = mainForm();
+    if (!form || !form.requestSubmit) return;
+    e.preventDefault();
+    form.requestSubmit();
+  });
+
+  // Parent page asks us to submit (its own Submit button) or to take the focus.
   window.addEventListener('message', function (e) {
+    if (e.source === window.parent && e.data && e.data.type === 'crowd-focus') { focusTask(); return; }
     if (e.source !== window.parent || !e.data || e.data.type !== 'crowd-form-request-submit') return;
     var form = mainForm();
     if (form && form._doSubmit) form._doSubmit(true, null, true);

@@ -85,9 +85,23 @@
     frame.contentWindow.postMessage({type: 'crowd-form-request-submit'}, '*');
   }
 
+  // The keyboard works from the moment the task opens: focus moves into the task's first widget,
+  // unless the reviewer has already put it somewhere on this page.
+  var focused = false;
+  function focusTask() {
+    if (focused) return;
+    focused = true;
+    var active = document.activeElement;
+    if (active && active !== document.body && active !== frame) return;
+    frame.focus();
+    frame.contentWindow.postMessage({type: 'crowd-focus'}, '*');
+  }
+  frame.addEventListener('load', focusTask);
+
   window.addEventListener('message', function (event) {
     if (event.source !== frame.contentWindow || !event.data || typeof event.data !== 'object') return;
     var msg = event.data;
+    if (msg.type === 'crowd-form-ready') focusTask();
     if (msg.type === 'crowd-form-invalid') {
       toIdle();
       var errs = (msg.errors || []).map(function (e) { return e.message; }).join(' ');

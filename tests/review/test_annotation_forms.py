@@ -59,7 +59,7 @@ def test_standalone_entity_annotation_brings_its_own_form(open_task):
     submit.click()
     expect(host.get_by_text("Please annotate", exact=False)).to_have_count(0)  # not required: it submits
     assert t.wait_answer() == {"keyphrases": {"entities": []}, "noPhrases": {"none": False},
-                     "checkedBy": "template-listener"}
+                               "checkedBy": "template-listener", "review": {"review": False}, "other": {"other": False}}
 
 
 def test_standalone_entity_annotation_answer_through_the_parent_button(open_task):
@@ -71,7 +71,11 @@ def test_standalone_entity_annotation_answer_through_the_parent_button(open_task
     mouse.dblclick(box["x"] + 20, box["y"] + box["height"] / 2)
     expect(fl.locator("crowd-entity-annotation .etag")).to_have_count(1)
     fl.get_by_text("There are no key phrases").click()
+    fl.get_by_role("radio", name="A product review").click()
+    expect(fl.get_by_role("radio", name="A product review")).to_have_attribute("aria-checked", "true")
+    expect(fl.get_by_role("radio", name="Key phrase")).to_be_visible()   # longDisplayName shown
     t.screenshot("standalone-entity-annotation.png")
     t.request_submit()   # what the review page's Submit button sends
     assert t.wait_answer() == {"keyphrases": {"entities": [{"label": "keyphrase", "startOffset": 0, "endOffset": 7}]},
-                               "noPhrases": {"none": True}, "checkedBy": "template-listener"}
+                               "noPhrases": {"none": True}, "checkedBy": "template-listener",
+                               "review": {"review": True}, "other": {"other": False}}

@@ -191,7 +191,7 @@
     '.x:hover{background:#eef1f5;color:#1f2328}',
     /* two-column widget layout */
     '.layout{display:flex;gap:18px;align-items:flex-start;margin:2px 0 16px}',
-    '.side{flex:0 0 260px;display:flex;flex-direction:column;gap:12px;min-width:0}',
+    '.side{flex:0 0 auto;width:260px;display:flex;flex-direction:column;gap:12px;min-width:0}',
     '.main{flex:1 1 auto;min-width:0}',
     '@media (max-width:720px){.layout{flex-direction:column;align-items:stretch}.side{flex-basis:auto;width:100%}}',
     '.instr .short{font-size:13px;color:#30363d}',
@@ -252,6 +252,7 @@
     '.stage{position:relative;display:inline-block;line-height:0;vertical-align:top;user-select:none;-webkit-user-select:none}',
     '.simg{display:block;max-width:none;user-select:none;-webkit-user-drag:none;pointer-events:none}',
     '.ssvg{position:absolute;inset:0;width:100%;height:100%;overflow:visible;pointer-events:none}',
+    '.lower-canvas,.upper-canvas{position:absolute;inset:0;width:100%;height:100%;pointer-events:none}',
     '.slayer{position:absolute;inset:0;cursor:crosshair;touch-action:none;outline:none}',
     '.slayer:focus-visible{box-shadow:0 0 0 2px #0b6bcb}',
     '.bbox{position:absolute;border:2px solid var(--c);background:var(--bg);cursor:move}',
@@ -357,7 +358,7 @@
     var body = h('div', { class: 'body' });
     var closeBtn = h('button', { type: 'button', class: 'x', 'aria-label': 'Close' }, '\u00d7');
     var ov = h('div', { class: 'overlay', hidden: true },
-      h('div', { class: 'modal', role: 'dialog', 'aria-modal': 'true' }, h('header', null, titleEl, closeBtn), body));
+      h('div', { class: 'modal awsui-modal-dialog', role: 'dialog', 'aria-modal': 'true' }, h('header', null, titleEl, closeBtn), body));
     function close() { ov.hidden = true; }
     closeBtn.addEventListener('click', close);
     ov.addEventListener('click', function (e) { if (e.target === ov) close(); });
@@ -1276,11 +1277,11 @@
       }
       this._targetBox.append(this._target);
       this._commentBox = h('div', { class: 'comment', hidden: true });
-      var choices = h('div', { class: 'choices' + (this._multi() ? ' multi' : '') },
+      var choices = h('div', { class: 'choices category-picker-wrapper' + (this._multi() ? ' multi' : '') },
         h('div', { class: 'ptitle' }, this._multi() ? 'Choose all that apply' : 'Choose one'),
         this._cats, this._commentBox, this._err);
-      this._side = h('aside', { class: 'side' }, this._instr.panel);
-      r.append(ownFormIfStandalone(this, h('div', { class: 'layout' }, this._side,
+      this._side = h('aside', { class: 'side awsui-app-layout__navigation' }, this._instr.panel);
+      r.append(ownFormIfStandalone(this, h('div', { class: 'layout annotation-area' }, this._side,
         h('div', { class: 'main' }, this._hdr, h('div', { class: 'work' }, this._targetBox, choices)))), this._instr.modal.el);
       this._regions = { 'classification-target': this._target, 'short-instructions': this._instr.shortSlot,
         'full-instructions': this._instr.fullSlot, 'worker-comment': null, '*': this._target };
@@ -1373,7 +1374,8 @@
       idx.sort(function (a, b) { return (a === 'x' ? 1e9 : a) - (b === 'x' ? 1e9 : b); });
       return idx.map(function (i) { return self._text(i); });
     }
-    get value() {
+    // what goes under the element's name in the answer
+    _answer() {
       var labels = this._labels(), v;
       if (this._multi()) v = { labels: labels };
       else if (labels.length) v = { label: labels[0] };
@@ -1382,6 +1384,14 @@
       if (c) v.workerComment = c;
       return v;
     }
+    get _submittableValue() { return this._answer(); }
+    // templates read the choice itself (AWS's two-tier samples key their follow-up questions by it)
+    get value() {
+      var labels = this._labels();
+      return this._multi() ? labels : (labels.length ? labels[0] : null);
+    }
+    get categories() { return this._categories ? this._categories.slice() : parseList(this.getAttribute('categories')); }
+    set categories(v) { this.setAttribute('categories', JSON.stringify(Array.isArray(v) ? v : [v])); }
     set value(v) {
       var self = this, list = isPlainObject(v) ? (v.labels || [v.label]) : (Array.isArray(v) ? v : [v]);
       this._sel = new Set();
@@ -1389,7 +1399,7 @@
       this._paint();
     }
     _crowdCollect(out) {
-      var v = this.value;
+      var v = this._answer();
       if (this.name && v) out[this.name] = v;
     }
     // Like AWS's widgets, a classifier always needs an answer (the exclusion category counts as one).
@@ -1429,7 +1439,7 @@
     return v.map(function (x) {
       if (isPlainObject(x)) {
         var label = String(x.label != null ? x.label : (x.text != null ? x.text : ''));
-        return { label: label, short: x.shortDisplayName || label, full: x.fullDisplayName || label };
+        return { label: label, short: x.shortDisplayName || label, full: x.fullDisplayName || x.longDisplayName || label };
       }
       return { label: String(x), short: String(x), full: String(x) };
     });
@@ -1442,7 +1452,9 @@
       this.img = h('img', { class: 'simg', alt: '', draggable: 'false' });
       this.svg = svg('svg', { class: 'ssvg', preserveAspectRatio: 'none', 'aria-hidden': 'true' });
       this.layer = h('div', { class: 'slayer', tabindex: '0', role: 'application' });
-      this.stage = h('div', { class: 'stage' }, this.img, this.svg, this.layer);
+      // AWS's image tools draw on two canvases; templates position overlays by 'canvas.upper-canvas'
+      var lower = h('canvas', { class: 'lower-canvas', 'aria-hidden': 'true' }), upper = h('canvas', { class: 'upper-canvas', 'aria-hidden': 'true' });
+      this.stage = h('div', { class: 'stage' }, this.img, lower, this.svg, upper, this.layer);
       this.msg = h('div', { class: 'note', hidden: true });
       this.wrap = h('div', { class: 'swrap' }, this.stage, this.msg);
       this._w = 0;
@@ -1502,10 +1514,10 @@
       this._note = h('div', { class: 'note', hidden: true });
       this._extra = h('slot');
       this._labelsPanel = h('section', { class: 'panel' }, h('h3', { class: 'ptitle' }, 'Labels'), this._labelsBox);
-      var side = h('aside', { class: 'side' }, this._instr.panel, this._labelsPanel,
+      var side = h('aside', { class: 'side awsui-app-layout__navigation' }, this._instr.panel, this._labelsPanel,
         h('section', { class: 'panel' }, h('h3', { class: 'ptitle' }, this._itemsTitle()), this._itemsBox));
       var main = h('div', { class: 'main' }, this._hdr, this._buildMain(), h('p', { class: 'hint' }, this._hintText()), this._note, this._err, this._extra);
-      r.append(ownFormIfStandalone(this, h('div', { class: 'layout' }, side, main)), this._instr.modal.el);
+      r.append(ownFormIfStandalone(this, h('div', { class: 'layout annotation-area' }, side, main)), this._instr.modal.el);
       this._regions = { 'short-instructions': this._instr.shortSlot, 'full-instructions': this._instr.fullSlot, '*': this._extra };
       this._cur = 0;
       this._sel = -1;

@@ -228,12 +228,12 @@
       var none = this._sel && this._sel.has('x');
       this._cats.querySelectorAll('.cat').forEach(function (b) { if (b.dataset.i !== 'x') b.disabled = !!none; });
     }
-    get value() {
+    _answer() {
       var self = this;
       var chosen = Array.from(this._sel).filter(function (i) { return i !== 'x'; }).sort(function (a, b) { return a - b; });
       return { ModerationLabels: chosen.map(function (i) { return self._catObjs[i]; }) };
     }
-    _crowdCollect(out) { out[REKOGNITION_KEY] = this.value; }
+    _crowdCollect(out) { out[REKOGNITION_KEY] = this._answer(); }
     // with an exclusion button the reviewer must choose something (labels or the button); without, none is an answer
     _crowdValidate() {
       if (!this._exclusion || this._sel.size) return null;

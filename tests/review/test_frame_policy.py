@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from hitl_service.services import reviewers
 from hitl_service.review.views import frame_csp
 from tests.conftest import wait_until
-from tests.review.test_review_page import login, queued
+from tests.review.test_review_page import ARTIFACTS, login, queued
 from tests.support import resources as R
 
 CDN_TEMPLATE = """<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
@@ -117,3 +117,41 @@ def test_keyboard_works_from_the_moment_the_task_opens(service, sm, a2i, worker,
     page.keyboard.press("Control+Enter")
     expect(page.get_by_text("All done")).to_be_visible()
     assert [a["answerContent"] for a in service.ctx.store.loop_answers("keys-1")] == [{"sentiment": {"label": "1"}}]
+
+
+SEGMENTATION = """<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
+<crowd-form>
+  <crowd-semantic-segmentation name="crowd-semantic-segmentation" src="{{ task.input.taskObject }}"
+      header="Paint the road" labels="['Road', 'Sky']"></crowd-semantic-segmentation>
+</crowd-form>"""
+
+
+def test_segmentation_parts_load_in_the_real_frame_and_the_mask_is_stored(service, sm, a2i, worker, page):
+    import base64
+    import io
+
+    from PIL import Image
+
+    from tests.review.crowd_harness import make_png
+
+    src = "data:image/png;base64," + base64.b64encode(make_png(100, 50)).decode()
+    start(service, sm, a2i, SEGMENTATION, {"seg-1": {"taskObject": src}}, "sid")
+    login(page, service, "sid", "correct-horse")
+    page.get_by_role("button", name="Start working").click()
+    frame = page.frame_locator("#task-frame")
+    frame.locator("crowd-semantic-segmentation[image-loaded]").wait_for()
+    box = frame.locator("crowd-semantic-segmentation .segworld canvas").bounding_box()
+    at = lambda x, y: (box["x"] + x * box["width"] / 100, box["y"] + y * box["height"] / 50)  # noqa: E731
+    page.mouse.move(*at(10, 25))
+    page.mouse.down()
+    page.mouse.move(*at(90, 25), steps=8)
+    page.mouse.up()
+    page.screenshot(path=str(ARTIFACTS / "review-page-segmentation.png"))
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("All done")).to_be_visible()
+    answer = service.ctx.store.loop_answers("seg-1")[0]["answerContent"]["crowd-semantic-segmentation"]
+    road = answer["labelMappings"]["Road"]["color"]
+    img = Image.open(io.BytesIO(base64.b64decode(answer["labeledImage"]["pngImageData"]))).convert("RGBA")
+    assert img.size == (100, 50) and answer["inputImageProperties"] == {"height": 50, "width": 100}
+    assert img.getpixel((50, 25)) == (int(road[1:3], 16), int(road[3:5], 16), int(road[5:7], 16), 255)
+    assert img.getpixel((50, 5))[3] == 0

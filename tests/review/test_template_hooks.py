@@ -97,3 +97,20 @@ def test_instructions_pane_and_modal_can_be_resized(open_task):
     expect(fl.locator("crowd-classifier-multi-select .side")).to_have_css("width", "400px")
     fl.get_by_role("button", name="View full instructions").click()
     expect(fl.get_by_role("dialog")).to_have_css("max-width", "90%")
+
+
+GROWING_LABELS = """<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
+<crowd-form>
+  <crowd-bounding-box name="people" src="__BASE__/files/wide.png" header="Box each person" labels="['PERSON #1']">
+  </crowd-bounding-box>
+  <button type="button" id="more" onclick="var a = document.querySelector('crowd-bounding-box');
+    a.labels = a.labels.concat(['PERSON #' + (a.labels.length + 1)]);">Another person</button>
+</crowd-form>"""
+
+
+def test_template_grows_the_label_list(open_task):
+    t = open_task(GROWING_LABELS)
+    fl = t.fl
+    fl.get_by_role("button", name="Another person").click()
+    expect(fl.get_by_role("radio", name="PERSON #2")).to_be_visible()
+    assert t.frame.evaluate("() => document.querySelector('crowd-bounding-box').labels") == ["PERSON #1", "PERSON #2"]

@@ -1538,6 +1538,9 @@
       if (this._stage) this._stage.setSrc(this.getAttribute('src'));
     }
     _curLabel() { return this._labels[this._cur] ? this._labels[this._cur].label : ''; }
+    // templates read and grow the label list (AWS's hierarchical bounding-box sample does)
+    get labels() { return (this._labels || parseLabelObjects(this.getAttribute('labels'))).map(function (l) { return l.label; }); }
+    set labels(v) { this.setAttribute('labels', JSON.stringify(Array.isArray(v) ? v : [v])); }
     _color(label) {
       for (var i = 0; i < this._labels.length; i++) if (this._labels[i].label === label) return PALETTE[i % PALETTE.length];
       return '#6b7380';

@@ -60,7 +60,8 @@ def test_tracking_copy_move_interpolate(open_task):
     expect(fl.locator(f"{tag} .fno")).to_have_text("Frame 1 / 4")
     t.click_submit()
     frames = t.wait_answer()["video"]["tracking-annotations"]
-    assert [f["frame-no"] for f in frames] == [0, 1, 2, 3]
+    assert [f["frame-no"] for f in frames] == ["0", "1", "2", "3"]   # strings, as in GT's SeqLabel.json
+    assert all(set(f) == {"frame-no", "frame", "annotations"} for f in frames)
     assert [f["frame"] for f in frames] == ["f0.png", "f1.png", "f2.png", "f3.png"]
     assert all(len(f["annotations"]) == 1 for f in frames)
     anns = [f["annotations"][0] for f in frames]

@@ -22,6 +22,7 @@
 
   var nextId = 0;
   function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     nextId += 1;
     return 'obj-' + Date.now().toString(36) + '-' + nextId;
   }
@@ -185,15 +186,14 @@
       var self = this, tracking = this._tracking();
       var frames = this._frames.map(function (url, f) {
         return {
-          'frame-no': f,
+          'frame-no': String(f),
           frame: frameName(url),
           annotations: (self._perFrame[f] || []).map(function (b) {
             var a = { height: Math.round(b.height), width: Math.round(b.width), top: Math.round(b.top), left: Math.round(b.left),
               'class-id': self._labelId(b.label), 'label-category-attributes': {} };
             if (tracking) { a['object-id'] = b.id; a['object-name'] = b.name; }
             return a;
-          }),
-          'frame-attributes': {}
+          })
         };
       });
       var out = {};

@@ -279,7 +279,8 @@
     '.item{display:flex;align-items:center;gap:6px;font-size:13px;padding:3px 4px;border-radius:4px}',
     '.item.sel{background:#eaf3fd}',
     '.item .sw{flex:0 0 10px;height:10px;border-radius:2px;background:var(--c)}',
-    '.item .itext{flex:1 1 auto;cursor:pointer;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}',
+    '.item .itext{flex:1 1 auto;cursor:pointer;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;border:0;background:none;padding:0;font:inherit;color:inherit;text-align:left}',
+    '.item .itext:focus-visible{outline:2px solid #0b6bcb;outline-offset:1px}',
     '.item select{font:inherit;font-size:12px;max-width:110px}',
     '.item .x{font-size:16px}',
     '.empty-list{font-size:13px;color:#6b7380}',
@@ -1570,8 +1571,8 @@
       items.forEach(function (it, i) {
         var row = h('div', { class: 'item' + (i === self._sel ? ' sel' : '') });
         row.style.setProperty('--c', self._color(it.label));
-        var txt = h('span', { class: 'itext', title: it.text }, it.text);
-        txt.addEventListener('click', function () { self._select(i); });
+        var txt = h('button', { type: 'button', class: 'itext', title: it.text }, it.text);
+        txt.addEventListener('click', function () { self._select(i); if (self._stage) self._stage.layer.focus({ preventScroll: true }); });
         row.append(h('span', { class: 'sw' }), txt);
         if (self._labels.length > 1) {
           var sel = h('select', { 'aria-label': 'Label' });
@@ -1640,8 +1641,22 @@
       this._render(); this._notify();
     }
     _key(e) {
+      var arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
       if ((e.key === 'Delete' || e.key === 'Backspace') && this._sel >= 0) { e.preventDefault(); this._remove(this._sel); this._sel = -1; this._render(); }
       else if (e.key === 'Escape') { this._sel = -1; this._render(); }
+      else if (arrows[e.key] && this._sel >= 0 && this._nudge) {
+        e.preventDefault();
+        var step = e.shiftKey ? 10 : 1;
+        this._nudge(this._items()[this._sel], arrows[e.key][0] * step, arrows[e.key][1] * step);
+        this._render();
+        this._notify();
+      } else if ((e.key === 'n' || e.key === 'N') && this._items().length) {
+        // next shape (Shift+N: previous), so shapes can be picked without a pointer
+        e.preventDefault();
+        var n = this._items().length;
+        this._sel = ((this._sel < 0 ? (e.shiftKey ? 0 : -1) : this._sel) + (e.shiftKey ? -1 : 1) + n) % n;
+        this._render();
+      }
     }
     get value() {
       return this._output();
@@ -1650,6 +1665,10 @@
 
   class CrowdBoundingBox extends ImageAnnotator {
     _itemsTitle() { return 'Boxes'; }
+    _nudge(b, dx, dy) {
+      b.left = clamp(b.left + dx, 0, this._stage.nw - b.width);
+      b.top = clamp(b.top + dy, 0, this._stage.nh - b.height);
+    }
     _hintText() { return 'Pick a label, then drag on the image to draw a box. Drag a box to move it, drag its corners to resize; Delete removes the selected box.'; }
     _items() { return this._boxes || (this._boxes = []); }
     _setInitial(v) {
@@ -1750,6 +1769,7 @@
 
   class CrowdKeypoint extends ImageAnnotator {
     _itemsTitle() { return 'Keypoints'; }
+    _nudge(p, dx, dy) { p.x = clamp(p.x + dx, 0, this._stage.nw); p.y = clamp(p.y + dy, 0, this._stage.nh); }
     _hintText() { return 'Pick a label, then click on the image to place a point. Drag a point to move it; Delete removes the selected point.'; }
     _items() { return this._points || (this._points = []); }
     _setInitial(v) {
@@ -1815,6 +1835,10 @@
   // crowd-polygon, crowd-polyline, crowd-line
   class CrowdPolygon extends ImageAnnotator {
     _kind() { return 'polygon'; }
+    _nudge(sh, dx, dy) {
+      var nw = this._stage.nw, nh = this._stage.nh;
+      sh.vertices.forEach(function (q) { q.x = clamp(q.x + dx, 0, nw); q.y = clamp(q.y + dy, 0, nh); });
+    }
     _key_() { return 'polygons'; }
     _min() { return 3; }
     _itemsTitle() { return 'Polygons'; }

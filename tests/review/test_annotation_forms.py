@@ -79,3 +79,15 @@ def test_standalone_entity_annotation_answer_through_the_parent_button(open_task
     assert t.wait_answer() == {"keyphrases": {"entities": [{"label": "keyphrase", "startOffset": 0, "endOffset": 7}]},
                                "noPhrases": {"none": True}, "checkedBy": "template-listener",
                                "review": {"review": True}, "other": {"other": False}}
+
+
+@pytest.mark.parametrize("attr", ["defer", "async"])
+def test_loader_with_defer_or_async_still_brings_every_part(open_task, attr):
+    t = open_task(f"""<script {attr} src="https://assets.crowd.aws/crowd-html-elements.js"></script>
+<crowd-form><crowd-semantic-segmentation name="seg" src="__BASE__/files/small.png" labels="['A']">
+</crowd-semantic-segmentation></crowd-form>
+<script>document.addEventListener('all-crowd-elements-ready', function () {{ document.body.dataset.ready = '1'; }});</script>""")
+    t.frame.wait_for_function("() => document.body.dataset.ready === '1'")
+    assert t.frame.evaluate("() => ['crowd-semantic-segmentation', 'crowd-text-ranking', 'crowd-video-object-tracking',"
+                            " 'crowd-textract-analyze-document'].every(n => !!customElements.get(n))")
+    t.fl.locator("crowd-semantic-segmentation[image-loaded]").wait_for()

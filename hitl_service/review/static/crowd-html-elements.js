@@ -23,6 +23,9 @@
   if (!window.customElements || customElements.get('crowd-form')) return;
   // the parts in static/crowd/ are loaded from next to this script
   var SELF_SRC = document.currentScript ? document.currentScript.src : '';
+  // document.write only works from a parser-blocking script (not async, not defer)
+  var WRITE_PARTS = document.readyState === 'loading' && !!document.currentScript &&
+    !document.currentScript.async && !document.currentScript.defer;
   var PARTS = ['crowd/v2.js', 'crowd/segmentation.js', 'crowd/review-widgets.js', 'crowd/video.js'];
 
   // ------------------------------------------------------------------ utils
@@ -1669,7 +1672,7 @@
       b.left = clamp(b.left + dx, 0, this._stage.nw - b.width);
       b.top = clamp(b.top + dy, 0, this._stage.nh - b.height);
     }
-    _hintText() { return 'Pick a label, then drag on the image to draw a box. Drag a box to move it, drag its corners to resize; Delete removes the selected box.'; }
+    _hintText() { return 'Pick a label, then drag on the image to draw a box. Drag a box to move it, drag its corners to resize. N selects the next box, arrows move it, Delete removes it.'; }
     _items() { return this._boxes || (this._boxes = []); }
     _setInitial(v) {
       var arr = Array.isArray(v) ? v : (v && v.boundingBoxes) || [];
@@ -1770,7 +1773,7 @@
   class CrowdKeypoint extends ImageAnnotator {
     _itemsTitle() { return 'Keypoints'; }
     _nudge(p, dx, dy) { p.x = clamp(p.x + dx, 0, this._stage.nw); p.y = clamp(p.y + dy, 0, this._stage.nh); }
-    _hintText() { return 'Pick a label, then click on the image to place a point. Drag a point to move it; Delete removes the selected point.'; }
+    _hintText() { return 'Pick a label, then click on the image to place a point. Drag a point to move it. N selects the next point, arrows move it, Delete removes it.'; }
     _items() { return this._points || (this._points = []); }
     _setInitial(v) {
       var arr = Array.isArray(v) ? v : (v && v.keypoints) || [];
@@ -2216,7 +2219,7 @@
   }
   PARTS.forEach(function (part) {
     var url = new URL(part, SELF_SRC || document.baseURI).href;
-    if (document.readyState === 'loading') {
+    if (WRITE_PARTS) {
       // parser-inserted, so the elements are defined before the template's markup is parsed
       document.write('<script src="' + url + '" onerror="window.__crowdKit.partLoaded()"><\/script>');
     } else {

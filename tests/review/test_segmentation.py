@@ -156,3 +156,20 @@ def test_instance_segmentation_delete_an_instance_from_the_list(open_task):
     img = decode(answer)
     assert img.getpixel((40, 20))[3] == 0
     assert img.getpixel((40, 60)) == opaque(answer["instances"][0]["color"])
+
+
+def test_painting_while_zoomed_and_panned_hits_the_right_pixels(open_task):
+    t = open_task("semantic_segmentation.html")
+    p = Painter(t, "crowd-semantic-segmentation")
+    p.key("+")
+    p.key("+")
+    p.key("ArrowLeft")                       # pan: the image moves right by 40 screen px
+    expect(t.fl.locator("crowd-semantic-segmentation .segstatus")).to_contain_text("zoom 156%")
+    p.key("2")
+    p.drag((90, 50), (110, 50))
+    t.click_submit()
+    answer = t.wait_answer()["crowd-semantic-segmentation"]
+    img = decode(answer)
+    tree = opaque(answer["labelMappings"]["Tree"]["color"])
+    assert img.getpixel((100, 50)) == tree and img.getpixel((90, 50)) == tree
+    assert img.getpixel((100, 60))[3] == 0 and img.getpixel((80, 50))[3] == 0

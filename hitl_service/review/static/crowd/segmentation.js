@@ -465,6 +465,10 @@
       this._itemValues = items.map(function (x) { return x.v; });
       this._sel = this._instances() && this._curInst != null ? this._curInst : -1;
       this._renderItems(items);
+      if (this._instances()) {
+        // each instance row shows its own colour, the one it is painted with
+        this._itemsBox.querySelectorAll('.item').forEach(function (row, i) { row.style.setProperty('--c', self._instColor(i)); });
+      }
       this._showStatus();
     }
     _itemLabel(label) { return this._labels.length > 1 ? '' : label + ' '; }

@@ -173,3 +173,27 @@ def test_painting_while_zoomed_and_panned_hits_the_right_pixels(open_task):
     tree = opaque(answer["labelMappings"]["Tree"]["color"])
     assert img.getpixel((100, 50)) == tree and img.getpixel((90, 50)) == tree
     assert img.getpixel((100, 60))[3] == 0 and img.getpixel((80, 50))[3] == 0
+
+
+def test_initial_value_brings_a_prior_mask_and_its_colours(open_task):
+    from tests.review.crowd_harness import make_png
+
+    # a prior job's mask: the left half is Tree in the prior job's colour
+    prior = make_png(*SMALL, lambda x, y: (0, 255, 0) if x < SMALL[0] // 2 else (255, 255, 255))
+    html = f"""<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
+<crowd-form><crowd-semantic-segmentation name="seg" src="__BASE__/files/small.png" labels="['Sky', 'Tree']"
+  initial-value='{{"labelMappings": {{"Tree": {{"color": "#00ff00"}}}},
+                   "src": "data:image/png;base64,{base64.b64encode(prior).decode()}"}}'>
+</crowd-semantic-segmentation></crowd-form>"""
+    t = open_task(html)
+    t.fl.locator("crowd-semantic-segmentation[mask-loaded]").wait_for()
+    expect(t.fl.locator("crowd-semantic-segmentation .item")).to_have_count(1)
+    p = Painter(t, "crowd-semantic-segmentation")
+    p.drag((150, 20), (180, 20))              # Sky, label 1, on the right half
+    t.click_submit()
+    answer = t.wait_answer()["seg"]
+    assert answer["labelMappings"]["Tree"] == {"color": "#00ff00"}
+    img = decode(answer)
+    assert img.getpixel((10, 50)) == (0, 255, 0, 255) and img.getpixel((99, 99)) == (0, 255, 0, 255)
+    assert img.getpixel((165, 20)) == opaque(answer["labelMappings"]["Sky"]["color"])
+    assert img.getpixel((150, 80))[3] == 0

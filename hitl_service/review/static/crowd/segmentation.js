@@ -117,7 +117,10 @@
       var self = this;
       this._labelsBox.querySelectorAll('.lab').forEach(function (b, i) { b.style.setProperty('--c', self._labelColor(i)); });
     }
-    _labelColor(i) { return colorAt(i); }
+    _labelColor(i) {
+      var given = this._givenColors && this._labels[i] && this._givenColors[this._labels[i].label];
+      return given || colorAt(i);
+    }
     _labelIndex(label) {
       for (var i = 0; i < this._labels.length; i++) if (this._labels[i].label === label) return i;
       return -1;
@@ -149,13 +152,53 @@
       this._render();
       this.setAttribute('image-loaded', '');
     }
+    // initial-value: a prior job's colours (labelMappings, or instances) and its mask image (src)
     _applyInitial() {
-      var v = this._initial;
+      var self = this, v = this._initial;
       if (!K.isPlainObject(v)) return;
-      // instances given up front (label + colour) are kept in their order
       if (this._instances() && Array.isArray(v.instances)) {
-        this._insts = v.instances.filter(K.isPlainObject).map(function (x) { return { label: String(x.label), color: String(x.color || '') }; });
+        this._insts = v.instances.filter(K.isPlainObject).map(function (x) { return { label: String(x.label), color: String(x.color || '').toLowerCase() }; });
       }
+      if (K.isPlainObject(v.labelMappings)) {
+        this._givenColors = {};
+        Object.keys(v.labelMappings).forEach(function (k) {
+          var c = v.labelMappings[k] && v.labelMappings[k].color;
+          if (/^#[0-9a-f]{6}$/i.test(c || '')) self._givenColors[k] = c.toLowerCase();
+        });
+        this._renderLabels();
+      }
+      var src = v.src || (v.labeledImage && v.labeledImage.pngImageData ? 'data:image/png;base64,' + v.labeledImage.pngImageData : null);
+      if (!src) return;
+      var im = new Image();
+      im.crossOrigin = 'anonymous';
+      im.onload = function () { self._readMask(im); };
+      im.onerror = function () { self._status.textContent = 'The earlier mask could not be loaded.'; };
+      im.src = src;
+    }
+    // every pixel of the prior mask whose colour is a label's (or an instance's) takes that value
+    _readMask(im) {
+      var W = this._W, H = this._H, c = h('canvas');
+      c.width = W; c.height = H;
+      var ctx = c.getContext('2d'), data;
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(im, 0, 0, W, H);
+      try { data = ctx.getImageData(0, 0, W, H).data; } catch (e) {
+        this._status.textContent = 'The earlier mask cannot be read here (its server does not allow it).';
+        return;
+      }
+      var byColor = {}, self = this;
+      if (this._instances()) this._insts.forEach(function (inst, i) { byColor[self._instColor(i)] = i + 1; });
+      else this._labels.forEach(function (l, i) { byColor[self._labelColor(i)] = i + 1; });
+      var hex = function (n) { return ('0' + n.toString(16)).slice(-2); };
+      for (var i = 0, m = this._mask; i < m.length; i++) {
+        var o = i * 4;
+        if (data[o + 3] < 128) continue;
+        var val = byColor['#' + hex(data[o]) + hex(data[o + 1]) + hex(data[o + 2])];
+        if (val) m[i] = val;
+      }
+      this._repaint(0, 0, W, H);
+      this._render();
+      this.setAttribute('mask-loaded', '');
     }
     _layout() {
       var W = this._W, H = this._H, vw = this._view.clientWidth, vh = this._view.clientHeight;

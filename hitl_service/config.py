@@ -64,6 +64,9 @@ class Settings:
     log_level: str = "INFO"
     testing: bool = False
     session_cookie_secure: bool = False
+    # the review task frame: False lets templates load scripts, styles, fonts and media from any https
+    # origin (as AWS does); True keeps them to this service only
+    task_frame_strict_csp: bool = False
 
     def __post_init__(self):
         if not self.broker_url:
@@ -112,5 +115,6 @@ class Settings:
         put("webhook_backoff_max_seconds", "HITL_WEBHOOK_BACKOFF_MAX_SECONDS", float)
         put("log_level", "HITL_LOG_LEVEL")
         put("session_cookie_secure", "HITL_SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true", "yes"))
+        put("task_frame_strict_csp", "HITL_TASK_FRAME_STRICT_CSP", lambda v: v.lower() in ("1", "true", "yes"))
         values.update(overrides)
         return cls(**values)

@@ -494,13 +494,13 @@ _SRC_ATTR_RE = re.compile(
     re.IGNORECASE,
 )
 _CROWD_JS_RE = re.compile(
-    r"^\s*(?:https?:)?//assets\.crowd\.aws/crowd-html-elements\.js(?:[?#].*)?\s*$",
+    r"^\s*(?:https?:)?//assets\.crowd\.aws/crowd-html-elements(?:-v2)?\.js(?:[?#].*)?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 
 
 def rewrite_crowd_script(html: str, local_src: str) -> str:
-    """Point every <script> that loads AWS's crowd-html-elements.js at local_src instead."""
+    """Point every <script> that loads AWS's crowd-html-elements.js (v1 or -v2) at local_src instead."""
     replacement_attr = f'src="{_html.escape(local_src, quote=True)}"'
 
     def rewrite_tag(tag_match: re.Match[str]) -> str:

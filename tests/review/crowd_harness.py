@@ -31,6 +31,7 @@ STATIC_DIR = REPO / "hitl_service" / "review" / "static"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates" / "elements"
 ARTIFACTS_DIR = REPO / "test-artifacts"
 AWS_LOADER = "https://assets.crowd.aws/crowd-html-elements.js"
+AWS_LOADER_V2 = "https://assets.crowd.aws/crowd-html-elements-v2.js"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -131,7 +132,8 @@ class HarnessServer:
         return self.add_file(name, make_png(width, height), "image/png")
 
     def prepare(self, template_html: str) -> str:
-        return (template_html.replace(AWS_LOADER, f"{self.base}/static/crowd-html-elements.js")
+        local = f"{self.base}/static/crowd-html-elements.js"
+        return (template_html.replace(AWS_LOADER, local).replace(AWS_LOADER_V2, local)
                 .replace("__BASE__", self.base))
 
     def add_task(self, template_html: str, mode: str = "srcdoc") -> str:
@@ -168,9 +170,12 @@ class HarnessServer:
                 if path == "/favicon.ico":
                     return self._send(204, b"")
                 parts = path.strip("/").split("/")
-                if len(parts) == 2 and parts[0] == "static":
-                    f = STATIC_DIR / parts[1]
-                    if parts[1] in {"crowd-html-elements.js", "crowd-html-elements.css"} and f.is_file():
+                if parts[0] == "static" and len(parts) in (2, 3):
+                    rel = "/".join(parts[1:])
+                    f = STATIC_DIR / rel
+                    # the loader and the parts it loads from static/crowd/
+                    wanted = rel == "crowd-html-elements.js" or (parts[1] == "crowd" and f.suffix == ".js")
+                    if wanted and f.is_file():
                         return self._send(200, f.read_bytes(), CONTENT_TYPES[f.suffix])
                 elif len(parts) == 2 and parts[0] == "files":
                     with server._lock:

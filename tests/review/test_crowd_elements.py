@@ -12,49 +12,11 @@ import pytest
 
 from playwright.sync_api import expect  # noqa: E402
 
-from tests.review.crowd_harness import (  # noqa: E402
-    HarnessServer,
-    TaskPage,
-    load_template,
-)
+from tests.review.crowd_harness import TaskPage, load_template  # noqa: E402
 
-WIDE = (1600, 800)   # shown scaled down
-SMALL = (200, 100)   # shown scaled up
+from tests.review.conftest import SMALL, WIDE  # noqa: E402
+
 TOL = 2              # px tolerance for geometry, in natural pixels
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = HarnessServer()
-    s.add_png("wide.png", *WIDE)
-    s.add_png("small.png", *SMALL)
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
-def context(browser):
-    ctx = browser.new_context(viewport={"width": 1200, "height": 860})
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def open_task(context, server):
-    pages, errors = [], []
-
-    def _open(template: str, mode: str = "srcdoc") -> TaskPage:
-        html = load_template(template) if template.endswith(".html") and "<" not in template else template
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        pages.append(page)
-        return TaskPage(page, server).open(server.add_task(html, mode))
-
-    yield _open
-    for p in pages:
-        p.close()
-    assert errors == [], f"JavaScript errors in the task page: {errors}"
 
 
 def approx_tree(value, tol=TOL):

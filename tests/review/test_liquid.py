@@ -511,6 +511,7 @@ CROWD_JS = "https://assets.crowd.aws/crowd-html-elements.js"
         (f"<script src={CROWD_JS}>", f"<script {LOCAL_ATTR}>"),
         ('<script src="http://assets.crowd.aws/crowd-html-elements.js">', f"<script {LOCAL_ATTR}>"),
         ('<script src="//assets.crowd.aws/crowd-html-elements.js">', f"<script {LOCAL_ATTR}>"),
+        ('<script src="https://assets.crowd.aws/crowd-html-elements-v2.js">', f"<script {LOCAL_ATTR}>"),
         (f'<script src="{CROWD_JS}?v=1&amp;y=2#top">', f"<script {LOCAL_ATTR}>"),
         ('<SCRIPT SRC = "HTTPS://ASSETS.CROWD.AWS/crowd-html-elements.js?v=1">', f"<SCRIPT {LOCAL_ATTR}>"),
         (
@@ -528,6 +529,7 @@ def test_rewrite_crowd_script_spellings(start_tag, expected):
     "tag",
     [
         '<script src="https://assets.crowd.aws/other.js"></script>',
+        '<script src="https://assets.crowd.aws/crowd-html-elements-v3.js"></script>',
         '<script src="https://evil.example/assets.crowd.aws/crowd-html-elements.js"></script>',
         '<script data-src="https://assets.crowd.aws/crowd-html-elements.js"></script>',
         "<script>var u = 'https://assets.crowd.aws/crowd-html-elements.js';</script>",

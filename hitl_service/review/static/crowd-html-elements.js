@@ -13,12 +13,20 @@
  *   iframe -> parent  {type:'crowd-form-submit', answer:{...}}    a valid, non-cancelled submission
  *   iframe -> parent  {type:'crowd-form-invalid', errors:[{name,label,message}]}   validation blocked a submission
  *   iframe -> parent  {type:'crowd-form-cancelled'}              a submit handler called preventDefault()
+ *   iframe -> parent  {type:'crowd-form-blocked', message}       template script submitted without a reviewer gesture
  *   parent -> iframe  {type:'crowd-form-request-submit'}          run the same path as the Submit button
+ *   parent -> iframe  {type:'crowd-focus'}                       focus the task's first widget or field
  */
 (function () {
   'use strict';
 
   if (!window.customElements || customElements.get('crowd-form')) return;
+  // the parts in static/crowd/ are loaded from next to this script
+  var SELF_SRC = document.currentScript ? document.currentScript.src : '';
+  // document.write only works from a parser-blocking script (not async, not defer)
+  var WRITE_PARTS = document.readyState === 'loading' && !!document.currentScript &&
+    !document.currentScript.async && !document.currentScript.defer;
+  var PARTS = ['crowd/v2.js', 'crowd/segmentation.js', 'crowd/review-widgets.js', 'crowd/video.js'];
 
   // ------------------------------------------------------------------ utils
   var PALETTE = ['#e6194b', '#2f8f3a', '#4363d8', '#f58231', '#911eb4', '#0f9fb8',
@@ -186,7 +194,7 @@
     '.x:hover{background:#eef1f5;color:#1f2328}',
     /* two-column widget layout */
     '.layout{display:flex;gap:18px;align-items:flex-start;margin:2px 0 16px}',
-    '.side{flex:0 0 260px;display:flex;flex-direction:column;gap:12px;min-width:0}',
+    '.side{flex:0 0 auto;width:260px;display:flex;flex-direction:column;gap:12px;min-width:0}',
     '.main{flex:1 1 auto;min-width:0}',
     '@media (max-width:720px){.layout{flex-direction:column;align-items:stretch}.side{flex-basis:auto;width:100%}}',
     '.instr .short{font-size:13px;color:#30363d}',
@@ -247,6 +255,7 @@
     '.stage{position:relative;display:inline-block;line-height:0;vertical-align:top;user-select:none;-webkit-user-select:none}',
     '.simg{display:block;max-width:none;user-select:none;-webkit-user-drag:none;pointer-events:none}',
     '.ssvg{position:absolute;inset:0;width:100%;height:100%;overflow:visible;pointer-events:none}',
+    '.lower-canvas,.upper-canvas{position:absolute;inset:0;width:100%;height:100%;pointer-events:none}',
     '.slayer{position:absolute;inset:0;cursor:crosshair;touch-action:none;outline:none}',
     '.slayer:focus-visible{box-shadow:0 0 0 2px #0b6bcb}',
     '.bbox{position:absolute;border:2px solid var(--c);background:var(--bg);cursor:move}',
@@ -273,7 +282,8 @@
     '.item{display:flex;align-items:center;gap:6px;font-size:13px;padding:3px 4px;border-radius:4px}',
     '.item.sel{background:#eaf3fd}',
     '.item .sw{flex:0 0 10px;height:10px;border-radius:2px;background:var(--c)}',
-    '.item .itext{flex:1 1 auto;cursor:pointer;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}',
+    '.item .itext{flex:1 1 auto;cursor:pointer;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;border:0;background:none;padding:0;font:inherit;color:inherit;text-align:left}',
+    '.item .itext:focus-visible{outline:2px solid #0b6bcb;outline-offset:1px}',
     '.item select{font:inherit;font-size:12px;max-width:110px}',
     '.item .x{font-size:16px}',
     '.empty-list{font-size:13px;color:#6b7380}',
@@ -326,6 +336,11 @@
   ].join('\n');
 
   var sharedSheet = null;
+  // parts add their rules here; an existing sheet is updated in place for every element that adopted it
+  function addCss(rules) {
+    CSS += '\n' + rules;
+    if (sharedSheet) sharedSheet.replaceSync(CSS);
+  }
   function adopt(root) {
     try {
       if (!sharedSheet) { sharedSheet = new CSSStyleSheet(); sharedSheet.replaceSync(CSS); }
@@ -347,7 +362,7 @@
     var body = h('div', { class: 'body' });
     var closeBtn = h('button', { type: 'button', class: 'x', 'aria-label': 'Close' }, '\u00d7');
     var ov = h('div', { class: 'overlay', hidden: true },
-      h('div', { class: 'modal', role: 'dialog', 'aria-modal': 'true' }, h('header', null, titleEl, closeBtn), body));
+      h('div', { class: 'modal awsui-modal-dialog', role: 'dialog', 'aria-modal': 'true' }, h('header', null, titleEl, closeBtn), body));
     function close() { ov.hidden = true; }
     closeBtn.addEventListener('click', close);
     ov.addEventListener('click', function (e) { if (e.target === ov) close(); });
@@ -490,7 +505,19 @@
         h('div', { class: 'abody' }, h('strong', null, 'Please fix the following before submitting:'), this._bannerList));
       this._autoBtn = h('button', { type: 'button', class: 'btn primary', part: 'submit-button' }, 'Submit');
       this._footer = h('div', { class: 'footer', hidden: true }, this._autoBtn);
-      r.append(this._banner, h('slot'), this._footer);
+      // AWS's crowd-form wraps a native <form> that templates reach as `crowdForm.form` to append their
+      // own inputs or listen for 'submit'; ours lives in the shadow root and never navigates.
+      this._form = h('form', { novalidate: true, part: 'form' });
+      this._form.submit = function () { self.submit(); };
+      this._form.requestSubmit = function () { self.requestSubmit(); };
+      this._form.addEventListener('submit', function (e) {
+        if (self._dispatchingInner) return;
+        e.preventDefault();
+        self.requestSubmit();
+      });
+      this._form.addEventListener('click', function (e) { self._onClick(e); });
+      this._form.addEventListener('change', function () { if (!self._banner.hidden) self.validate(true); });
+      r.append(this._banner, h('slot'), this._form, this._footer);
       this._autoBtn.addEventListener('click', function () { self.requestSubmit(); });
       this.addEventListener('click', function (e) { self._onClick(e); });
       // a native <form> nested in the task must not navigate the frame away: treat it as our submit
@@ -507,8 +534,19 @@
       new MutationObserver(function () { self._updateAutoButton(); }).observe(this, { childList: true, subtree: true, attributes: true, attributeFilter: ['form-action', 'type'] });
     }
     _ready() { this._updateAutoButton(); }
+    get form() { return this._form; }
+    // every element whose answer this form collects: its light DOM, what templates appended to .form,
+    // and, for a form an element brought along (standalone use), that element itself
+    _fields() {
+      var list = Array.from(this.querySelectorAll('*'));
+      if (this._form) list = list.concat(Array.from(this._form.querySelectorAll('*')));
+      if (this._owner) list.unshift(this._owner);
+      return list;
+    }
     _submitControls() {
-      return this.querySelectorAll('crowd-button[form-action="submit"], button[type="submit" i], input[type="submit" i]');
+      var sel = 'crowd-button[form-action="submit"], button[type="submit" i], input[type="submit" i]';
+      var own = Array.from(this.querySelectorAll(sel));
+      return this._form ? own.concat(Array.from(this._form.querySelectorAll(sel))) : own;
     }
     _updateAutoButton() { this._footer.hidden = this._submitControls().length > 0; }
     _onClick(e) {
@@ -524,7 +562,7 @@
           return;
         }
         if ((tag === 'button' || tag === 'input') && (n.getAttribute('type') || '').toLowerCase() === 'submit' &&
-            this.contains(n)) {
+            (this.contains(n) || (this._form && this._form.contains(n)))) {
           e.preventDefault();
           if (!n.disabled) this.requestSubmit(n);
           return;
@@ -532,11 +570,16 @@
       }
     }
     // Fires the cancelable submit event (like HTMLFormElement.requestSubmit).
-    requestSubmit(submitter) { return this._doSubmit(true, submitter || null); }
+    requestSubmit(submitter) { return this._doSubmit(true, submitter || null, false); }
     // Like HTMLFormElement.submit(): no submit event (so handlers may call it), but still validates.
-    submit() { return this._doSubmit(false, null); }
-    _doSubmit(fireEvent, submitter) {
+    submit() { return this._doSubmit(false, null, false); }
+    _doSubmit(fireEvent, submitter, askedByPage) {
       if (this._busy) return false;
+      // the template's own script may submit only right after a reviewer's click or key in the frame
+      if (!askedByPage && navigator.userActivation && !navigator.userActivation.isActive) {
+        post({ type: 'crowd-form-blocked', message: 'The task tried to submit without you. Check the answer, then press Submit.' });
+        return false;
+      }
       var errors = this.validate(false);
       if (errors.length) {
         post({ type: 'crowd-form-invalid', errors: errors });
@@ -553,6 +596,15 @@
           post({ type: 'crowd-form-cancelled' });
           return false;
         }
+        // listeners templates put on the inner .form run too, and may cancel as well
+        var inner = new Event('submit', { bubbles: true, cancelable: true });
+        this._dispatchingInner = true;
+        var go = this._form.dispatchEvent(inner);
+        this._dispatchingInner = false;
+        if (!go) {
+          post({ type: 'crowd-form-cancelled' });
+          return false;
+        }
       }
       var answer = this.collect();
       var self = this;
@@ -563,7 +615,7 @@
     }
     collect() {
       var out = {};
-      var all = this.querySelectorAll('*');
+      var all = this._fields();
       for (var i = 0; i < all.length; i++) {
         var el = all[i];
         if (el._crowdCollect) {
@@ -577,9 +629,12 @@
     // Returns [{name, label, message}]; shows messages unless `quiet` (only re-checking shown ones).
     validate(quiet) {
       var errors = [], firstEl = null, seenRadio = {};
-      this.querySelectorAll('.crowd-native-error').forEach(function (n) { n.remove(); });
-      this.querySelectorAll('.crowd-native-invalid').forEach(function (n) { n.classList.remove('crowd-native-invalid'); });
-      var all = this.querySelectorAll('*');
+      var all = this._fields();
+      all.forEach(function (n) {
+        if (n.classList.contains('crowd-native-error')) n.remove();
+        else n.classList.remove('crowd-native-invalid');
+      });
+      all = this._fields();
       for (var i = 0; i < all.length; i++) {
         var el = all[i], msg = null, label = null;
         if (el._crowdValidate) {
@@ -609,7 +664,7 @@
       }
       this._bannerList.textContent = '';
       var self = this;
-      errors.forEach(function (er) { self._bannerList.append(h('li', null, (er.label ? er.label + ': ' : '') + er.message)); });
+      errors.forEach(function (er) { self._bannerList.append(h('li', null, (er.label ? er.label + ' \u2014 ' : '') + er.message)); });
       this._banner.hidden = errors.length === 0;
       if (firstEl && !quiet) {
         revealInTabs(firstEl);
@@ -630,11 +685,48 @@
     return el.getAttribute('aria-label') || el.getAttribute('placeholder') || el.name || el.localName;
   }
 
-  // Parent page asks us to submit (its own Submit button).
+  // The task's form: the page's <crowd-form>, else the one an element brought along (standalone use).
+  var standaloneForms = [];
+  function mainForm() {
+    return document.querySelector('crowd-form') || standaloneForms.filter(function (f) { return f.isConnected; })[0] || null;
+  }
+  // An annotation widget used without <crowd-form> brings its own, inside its shadow root, as AWS's do.
+  function ownFormIfStandalone(host, content) {
+    if (host.closest('crowd-form')) return content;
+    var f = document.createElement('crowd-form');
+    f._owner = host;
+    f.append(content);
+    standaloneForms.push(f);
+    return f;
+  }
+
+  // Keyboard from the moment the task opens: the page hands focus to the frame and asks for this.
+  function focusTask() {
+    var form = mainForm(), scope = form || document.body;
+    if (!scope) return;
+    var fields = form ? form._fields() : Array.from(document.body.querySelectorAll('*'));
+    for (var i = 0; i < fields.length; i++) {
+      var el = fields[i];
+      if (el._crowdFocus && !el.hasAttribute('disabled') && el.getClientRects().length) { el._crowdFocus(); return; }
+    }
+    var first = scope.querySelector('input:not([type=hidden]):not([disabled]), textarea:not([disabled]), select:not([disabled]), button:not([disabled]), [tabindex]:not([tabindex="-1"])');
+    if (first) first.focus({ preventScroll: true });
+  }
+  // Ctrl+Enter (Cmd+Enter) submits from anywhere in the task, as the Submit button does
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey) || e.defaultPrevented) return;
+    var form = mainForm();
+    if (!form || !form.requestSubmit) return;
+    e.preventDefault();
+    form.requestSubmit();
+  });
+
+  // Parent page asks us to submit (its own Submit button) or to take the focus.
   window.addEventListener('message', function (e) {
+    if (e.source === window.parent && e.data && e.data.type === 'crowd-focus') { focusTask(); return; }
     if (e.source !== window.parent || !e.data || e.data.type !== 'crowd-form-request-submit') return;
-    var form = document.querySelector('crowd-form');
-    if (form && form.requestSubmit) form.requestSubmit();
+    var form = mainForm();
+    if (form && form._doSubmit) form._doSubmit(true, null, true);
     else post({ type: 'crowd-form-invalid', errors: [{ name: null, label: null, message: 'This task has no crowd-form.' }] });
   });
 
@@ -670,7 +762,7 @@
       // a submit button placed outside <crowd-form> still submits the page's form
       this.addEventListener('click', function (e) {
         if (e.defaultPrevented || self.getAttribute('form-action') !== 'submit' || self.closest('crowd-form')) return;
-        var form = document.querySelector('crowd-form');
+        var form = mainForm();
         if (form && form.requestSubmit) form.requestSubmit(self);
       });
       this._render();
@@ -1189,12 +1281,12 @@
       }
       this._targetBox.append(this._target);
       this._commentBox = h('div', { class: 'comment', hidden: true });
-      var choices = h('div', { class: 'choices' + (this._multi() ? ' multi' : '') },
+      var choices = h('div', { class: 'choices category-picker-wrapper' + (this._multi() ? ' multi' : '') },
         h('div', { class: 'ptitle' }, this._multi() ? 'Choose all that apply' : 'Choose one'),
         this._cats, this._commentBox, this._err);
-      this._side = h('aside', { class: 'side' }, this._instr.panel);
-      r.append(h('div', { class: 'layout' }, this._side,
-        h('div', { class: 'main' }, this._hdr, h('div', { class: 'work' }, this._targetBox, choices))), this._instr.modal.el);
+      this._side = h('aside', { class: 'side awsui-app-layout__navigation' }, this._instr.panel);
+      r.append(ownFormIfStandalone(this, h('div', { class: 'layout annotation-area' }, this._side,
+        h('div', { class: 'main' }, this._hdr, h('div', { class: 'work' }, this._targetBox, choices)))), this._instr.modal.el);
       this._regions = { 'classification-target': this._target, 'short-instructions': this._instr.shortSlot,
         'full-instructions': this._instr.fullSlot, 'worker-comment': null, '*': this._target };
       this._render();
@@ -1286,7 +1378,8 @@
       idx.sort(function (a, b) { return (a === 'x' ? 1e9 : a) - (b === 'x' ? 1e9 : b); });
       return idx.map(function (i) { return self._text(i); });
     }
-    get value() {
+    // what goes under the element's name in the answer
+    _answer() {
       var labels = this._labels(), v;
       if (this._multi()) v = { labels: labels };
       else if (labels.length) v = { label: labels[0] };
@@ -1295,6 +1388,14 @@
       if (c) v.workerComment = c;
       return v;
     }
+    get _submittableValue() { return this._answer(); }
+    // templates read the choice itself (AWS's two-tier samples key their follow-up questions by it)
+    get value() {
+      var labels = this._labels();
+      return this._multi() ? labels : (labels.length ? labels[0] : null);
+    }
+    get categories() { return this._categories ? this._categories.slice() : parseList(this.getAttribute('categories')); }
+    set categories(v) { this.setAttribute('categories', JSON.stringify(Array.isArray(v) ? v : [v])); }
     set value(v) {
       var self = this, list = isPlainObject(v) ? (v.labels || [v.label]) : (Array.isArray(v) ? v : [v]);
       this._sel = new Set();
@@ -1302,13 +1403,13 @@
       this._paint();
     }
     _crowdCollect(out) {
-      var v = this.value;
+      var v = this._answer();
       if (this.name && v) out[this.name] = v;
     }
+    // Like AWS's widgets, a classifier always needs an answer (the exclusion category counts as one).
     _crowdValidate() {
-      if (!this.hasAttribute('required')) return null;
       if (this._labels().length) return null;
-      return this._multi() ? 'Please choose at least one option.' : 'Please choose a category.';
+      return this._multi() ? 'Please choose at least one category.' : 'Please choose a category.';
     }
     _crowdFocus() { var b = this._cats.querySelector('.cat'); if (b) b.focus({ preventScroll: true }); }
   }
@@ -1342,7 +1443,7 @@
     return v.map(function (x) {
       if (isPlainObject(x)) {
         var label = String(x.label != null ? x.label : (x.text != null ? x.text : ''));
-        return { label: label, short: x.shortDisplayName || label, full: x.fullDisplayName || label };
+        return { label: label, short: x.shortDisplayName || label, full: x.fullDisplayName || x.longDisplayName || label };
       }
       return { label: String(x), short: String(x), full: String(x) };
     });
@@ -1355,7 +1456,9 @@
       this.img = h('img', { class: 'simg', alt: '', draggable: 'false' });
       this.svg = svg('svg', { class: 'ssvg', preserveAspectRatio: 'none', 'aria-hidden': 'true' });
       this.layer = h('div', { class: 'slayer', tabindex: '0', role: 'application' });
-      this.stage = h('div', { class: 'stage' }, this.img, this.svg, this.layer);
+      // AWS's image tools draw on two canvases; templates position overlays by 'canvas.upper-canvas'
+      var lower = h('canvas', { class: 'lower-canvas', 'aria-hidden': 'true' }), upper = h('canvas', { class: 'upper-canvas', 'aria-hidden': 'true' });
+      this.stage = h('div', { class: 'stage' }, this.img, lower, this.svg, upper, this.layer);
       this.msg = h('div', { class: 'note', hidden: true });
       this.wrap = h('div', { class: 'swrap' }, this.stage, this.msg);
       this._w = 0;
@@ -1415,10 +1518,10 @@
       this._note = h('div', { class: 'note', hidden: true });
       this._extra = h('slot');
       this._labelsPanel = h('section', { class: 'panel' }, h('h3', { class: 'ptitle' }, 'Labels'), this._labelsBox);
-      var side = h('aside', { class: 'side' }, this._instr.panel, this._labelsPanel,
+      var side = h('aside', { class: 'side awsui-app-layout__navigation' }, this._instr.panel, this._labelsPanel,
         h('section', { class: 'panel' }, h('h3', { class: 'ptitle' }, this._itemsTitle()), this._itemsBox));
       var main = h('div', { class: 'main' }, this._hdr, this._buildMain(), h('p', { class: 'hint' }, this._hintText()), this._note, this._err, this._extra);
-      r.append(h('div', { class: 'layout' }, side, main), this._instr.modal.el);
+      r.append(ownFormIfStandalone(this, h('div', { class: 'layout annotation-area' }, side, main)), this._instr.modal.el);
       this._regions = { 'short-instructions': this._instr.shortSlot, 'full-instructions': this._instr.fullSlot, '*': this._extra };
       this._cur = 0;
       this._sel = -1;
@@ -1439,6 +1542,9 @@
       if (this._stage) this._stage.setSrc(this.getAttribute('src'));
     }
     _curLabel() { return this._labels[this._cur] ? this._labels[this._cur].label : ''; }
+    // templates read and grow the label list (AWS's hierarchical bounding-box sample does)
+    get labels() { return (this._labels || parseLabelObjects(this.getAttribute('labels'))).map(function (l) { return l.label; }); }
+    set labels(v) { this.setAttribute('labels', JSON.stringify(Array.isArray(v) ? v : [v])); }
     _color(label) {
       for (var i = 0; i < this._labels.length; i++) if (this._labels[i].label === label) return PALETTE[i % PALETTE.length];
       return '#6b7380';
@@ -1468,8 +1574,8 @@
       items.forEach(function (it, i) {
         var row = h('div', { class: 'item' + (i === self._sel ? ' sel' : '') });
         row.style.setProperty('--c', self._color(it.label));
-        var txt = h('span', { class: 'itext', title: it.text }, it.text);
-        txt.addEventListener('click', function () { self._select(i); });
+        var txt = h('button', { type: 'button', class: 'itext', title: it.text }, it.text);
+        txt.addEventListener('click', function () { self._select(i); if (self._stage) self._stage.layer.focus({ preventScroll: true }); });
         row.append(h('span', { class: 'sw' }), txt);
         if (self._labels.length > 1) {
           var sel = h('select', { 'aria-label': 'Label' });
@@ -1538,8 +1644,22 @@
       this._render(); this._notify();
     }
     _key(e) {
+      var arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
       if ((e.key === 'Delete' || e.key === 'Backspace') && this._sel >= 0) { e.preventDefault(); this._remove(this._sel); this._sel = -1; this._render(); }
       else if (e.key === 'Escape') { this._sel = -1; this._render(); }
+      else if (arrows[e.key] && this._sel >= 0 && this._nudge) {
+        e.preventDefault();
+        var step = e.shiftKey ? 10 : 1;
+        this._nudge(this._items()[this._sel], arrows[e.key][0] * step, arrows[e.key][1] * step);
+        this._render();
+        this._notify();
+      } else if ((e.key === 'n' || e.key === 'N') && this._items().length) {
+        // next shape (Shift+N: previous), so shapes can be picked without a pointer
+        e.preventDefault();
+        var n = this._items().length;
+        this._sel = ((this._sel < 0 ? (e.shiftKey ? 0 : -1) : this._sel) + (e.shiftKey ? -1 : 1) + n) % n;
+        this._render();
+      }
     }
     get value() {
       return this._output();
@@ -1548,7 +1668,11 @@
 
   class CrowdBoundingBox extends ImageAnnotator {
     _itemsTitle() { return 'Boxes'; }
-    _hintText() { return 'Pick a label, then drag on the image to draw a box. Drag a box to move it, drag its corners to resize; Delete removes the selected box.'; }
+    _nudge(b, dx, dy) {
+      b.left = clamp(b.left + dx, 0, this._stage.nw - b.width);
+      b.top = clamp(b.top + dy, 0, this._stage.nh - b.height);
+    }
+    _hintText() { return 'Pick a label, then drag on the image to draw a box. Drag a box to move it, drag its corners to resize. N selects the next box, arrows move it, Delete removes it.'; }
     _items() { return this._boxes || (this._boxes = []); }
     _setInitial(v) {
       var arr = Array.isArray(v) ? v : (v && v.boundingBoxes) || [];
@@ -1648,7 +1772,8 @@
 
   class CrowdKeypoint extends ImageAnnotator {
     _itemsTitle() { return 'Keypoints'; }
-    _hintText() { return 'Pick a label, then click on the image to place a point. Drag a point to move it; Delete removes the selected point.'; }
+    _nudge(p, dx, dy) { p.x = clamp(p.x + dx, 0, this._stage.nw); p.y = clamp(p.y + dy, 0, this._stage.nh); }
+    _hintText() { return 'Pick a label, then click on the image to place a point. Drag a point to move it. N selects the next point, arrows move it, Delete removes it.'; }
     _items() { return this._points || (this._points = []); }
     _setInitial(v) {
       var arr = Array.isArray(v) ? v : (v && v.keypoints) || [];
@@ -1713,6 +1838,10 @@
   // crowd-polygon, crowd-polyline, crowd-line
   class CrowdPolygon extends ImageAnnotator {
     _kind() { return 'polygon'; }
+    _nudge(sh, dx, dy) {
+      var nw = this._stage.nw, nh = this._stage.nh;
+      sh.vertices.forEach(function (q) { q.x = clamp(q.x + dx, 0, nw); q.y = clamp(q.y + dy, 0, nh); });
+    }
     _key_() { return 'polygons'; }
     _min() { return 3; }
     _itemsTitle() { return 'Polygons'; }
@@ -2029,15 +2158,6 @@
     _crowdFocus() { this._textEl.focus({ preventScroll: true }); }
   }
 
-  // ------------------------------------------------------------------ not (yet) supported elements
-  class CrowdUnsupported extends CrowdBase {
-    _setup() {
-      this._shadow(false).append(h('div', { class: 'unsup', role: 'alert' },
-        h('strong', null, '<' + this.localName + '>'), ' is not supported by this review service, so this part of the task cannot be completed here.'));
-    }
-    _crowdValidate() { return this.hasAttribute('name') ? 'This task uses <' + this.localName + '>, which this service does not support.' : null; }
-  }
-
   // ------------------------------------------------------------------ register
   var defs = {
     'crowd-form': CrowdForm,
@@ -2070,19 +2190,45 @@
     'crowd-line': CrowdLine,
     'crowd-entity-annotation': CrowdEntityAnnotation
   };
-  ['crowd-semantic-segmentation', 'crowd-instance-segmentation', 'crowd-textract-analyze-document',
-    'crowd-rekognition-detect-moderation-labels'].forEach(function (t) {
-    defs[t] = class extends CrowdUnsupported {};
-  });
   Object.keys(defs).forEach(function (tag) {
     if (!customElements.get(tag)) customElements.define(tag, defs[tag]);
   });
 
+  // ------------------------------------------------------------------ parts
+  // What the parts in static/crowd/ build on.  Internal: templates have no use for it.
+  var pending = PARTS.length, parsed = false, fired = false;
+  window.__crowdKit = {
+    h: h, svg: svg, clamp: clamp, fire: fire, post: post, hexA: hexA, isPlainObject: isPlainObject,
+    parseLoose: parseLoose, tryParse: tryParse, parseList: parseList, parseLabelObjects: parseLabelObjects,
+    cpCount: cpCount, cpToU16: cpToU16, u16ToCp: u16ToCp, isTypingTarget: isTypingTarget,
+    errEl: errEl, makeModal: makeModal, instructionsPanel: instructionsPanel, ownFormIfStandalone: ownFormIfStandalone,
+    addCss: addCss, whenParsed: whenParsed, PALETTE: PALETTE,
+    CrowdBase: CrowdBase, Annotator: Annotator, ImageAnnotator: ImageAnnotator, ImageStage: ImageStage,
+    CrowdImageClassifier: CrowdImageClassifier, CrowdBoundingBox: CrowdBoundingBox, CrowdClassifier: CrowdClassifier,
+    define: function (tag, cls) { if (!customElements.get(tag)) customElements.define(tag, cls); },
+    partLoaded: function () { pending -= 1; maybeReady(); }
+  };
   // AWS templates wait for this document event before touching the elements.
-  whenParsed(function () {
+  function maybeReady() {
+    if (fired || !parsed || pending > 0) return;
+    fired = true;
     setTimeout(function () {
       document.dispatchEvent(new Event('all-crowd-elements-ready', { bubbles: true }));
-      if (document.querySelector('crowd-form')) post({ type: 'crowd-form-ready' });
+      if (mainForm()) post({ type: 'crowd-form-ready' });
     }, 0);
+  }
+  PARTS.forEach(function (part) {
+    var url = new URL(part, SELF_SRC || document.baseURI).href;
+    if (WRITE_PARTS) {
+      // parser-inserted, so the elements are defined before the template's markup is parsed
+      document.write('<script src="' + url + '" onerror="window.__crowdKit.partLoaded()"><\/script>');
+    } else {
+      var sc = document.createElement('script');
+      sc.src = url;
+      sc.async = false;
+      sc.onerror = function () { window.__crowdKit.partLoaded(); };
+      (document.head || document.documentElement).appendChild(sc);
+    }
   });
+  whenParsed(function () { parsed = true; maybeReady(); });
 })();

@@ -69,6 +69,10 @@
     });
   }
 
+  function recentGesture() {
+    return !!(navigator.userActivation && navigator.userActivation.isActive);
+  }
+
   // 'idle' -> 'requesting' (asked the frame for its answer) -> 'saving' (posting it) -> next task
   var state = 'idle';
   var retry = null;
@@ -81,17 +85,39 @@
     frame.contentWindow.postMessage({type: 'crowd-form-request-submit'}, '*');
   }
 
+  // The keyboard works from the moment the task opens: focus moves into the task's first widget,
+  // unless the reviewer has already put it somewhere on this page.
+  var focused = false;
+  function focusTask() {
+    if (focused) return;
+    focused = true;
+    var active = document.activeElement;
+    if (active && active !== document.body && active !== frame) return;
+    frame.focus();
+    frame.contentWindow.postMessage({type: 'crowd-focus'}, '*');
+  }
+  frame.addEventListener('load', focusTask);
+
   window.addEventListener('message', function (event) {
     if (event.source !== frame.contentWindow || !event.data || typeof event.data !== 'object') return;
     var msg = event.data;
+    if (msg.type === 'crowd-form-ready') focusTask();
     if (msg.type === 'crowd-form-invalid') {
       toIdle();
       var errs = (msg.errors || []).map(function (e) { return e.message; }).join(' ');
       showError(errs || 'Please complete the required fields.');
+    } else if (msg.type === 'crowd-form-blocked') {
+      showError(msg.message || 'The task tried to submit without you. Check the answer, then press Submit.');
     } else if (msg.type === 'crowd-form-cancelled') {
       toIdle();
     } else if (msg.type === 'crowd-form-submit') {
       if (state === 'saving') return;  // a duplicate of the answer being saved
+      // An answer nobody asked for (the template's own button or script) counts only right after a
+      // reviewer gesture: a click or key in the frame activates this page too (user activation v2).
+      if (state !== 'requesting' && !recentGesture()) {
+        showError('The task tried to submit without you. Check the answer, then press Submit.');
+        return;
+      }
       stopAsking();
       state = 'saving';
       submitBtn.disabled = true;

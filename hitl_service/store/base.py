@@ -25,8 +25,12 @@ class Part:
     """One concept's share of the store (loops, queues, resources ...) on the shared client."""
 
     def __init__(self, client, scripts: Scripts):
+        from redis.cluster import RedisCluster
+
         self.r = client
         self.scripts = scripts
+        # a cluster client pipelines plain commands but not scripts
+        self.clustered = isinstance(client, RedisCluster)
 
     def work_teams(self) -> list[str]:
         """Every team whose slot may hold work (the sweeps visit each)."""

@@ -98,15 +98,15 @@ class QueueStore(Part):
         """Lease the oldest assignment of ``teams`` the worker has not worked on."""
         closed: list[ClosedItem] = []
         for _ in range(CLAIM_ATTEMPTS):
-            pipe = self.r.pipeline(transaction=False)
-            for t in teams:
-                self.scripts.claim_pick(keys=[keys.queue(t), keys.cursors(t), keys.worked(t, worker),
-                                              keys.team_leases(t)], args=[worker, max_scan, now], client=pipe)
-            picks = pipe.execute()
-            best = None
-            for t, (member, raw, overdue) in zip(teams, picks):
-                if overdue:
+            picks = self._pick(worker, teams, now, max_scan)
+            overdue = [t for t, pick in zip(teams, picks) if pick[2]]
+            if overdue:
+                # expired leases give their assignments back first, then look again
+                for t in overdue:
                     closed.extend(self.reap(t, now, 20))
+                picks = self._pick(worker, teams, now, max_scan)
+            best = None
+            for t, (member, raw, _) in zip(teams, picks):
                 if member and (best is None or float(raw) < best[2]):
                     best = (t, member, float(raw), raw)
             if best is None:
@@ -121,6 +121,19 @@ class QueueStore(Part):
                 if lease is not None:
                     return ClaimResult(ClaimOutcome.CLAIMED, lease, tuple(closed))
         return ClaimResult(ClaimOutcome.RETRY, closed=tuple(closed))
+
+    def _pick(self, worker: str, teams: list[str], now: int, max_scan: int) -> list:
+        """Each team's candidate (member, raw score, overdue leases?): one round trip on one Redis."""
+        def call(t, client=None):
+            return self.scripts.claim_pick(keys=[keys.queue(t), keys.cursors(t), keys.worked(t, worker),
+                                                 keys.team_leases(t)], args=[worker, max_scan, now], client=client)
+
+        if self.clustered or len(teams) == 1:
+            return [call(t) for t in teams]
+        pipe = self.r.pipeline(transaction=False)
+        for t in teams:
+            call(t, pipe)
+        return pipe.execute()
 
     # ---- leases ------------------------------------------------------------------------------
 

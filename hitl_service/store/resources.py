@@ -177,7 +177,10 @@ class ResourceStore(Part):
         return self.r.hgetall(keys.flow(team, name)) or None
 
     def flow_rows(self, names: list[str], fields: tuple[str, ...]) -> list[dict]:
-        refs = self.r.mget([keys.flow_ref(n) for n in names]) if names else []
+        pipe = self.r.pipeline(transaction=False)
+        for n in names:
+            pipe.get(keys.flow_ref(n))
+        refs = pipe.execute() if names else []
         return self._rows([keys.flow(t, n) for n, t in zip(names, refs) if t], fields)
 
     def begin_delete_flow(self, name: str, now: int) -> DeleteResult:

@@ -19,9 +19,11 @@ from hitl_service.store import keys
 BULK_LOAD = r"""
 -- KEYS[1] the flow's loop index, KEYS[2] the team's expiry index, KEYS[3] the team queue,
 -- KEYS[4] the team's counters, KEYS[5] the flow
--- ARGV loop key prefix (keys.loop(team, '')), name prefix, first index, count, base_ms, index width,
+-- ARGV loop key prefix (keys.loop(team, '')) and loop reference prefix (keys.loop_ref('')) and team
+-- separated by '|', name prefix, first index, count, base_ms, index width,
 -- then the template loop's field/value pairs (as the service's scripts left them after start + route).
--- A bench tool for one Redis: it builds each new loop's key from the prefix.
+-- A bench tool for one Redis: it builds each new loop's keys from the prefixes.
+local loop_prefix, ref_prefix, team = string.match(ARGV[1], '^(.*)|(.*)|(.*)$')
 local t = {}
 for i = 7, #ARGV do t[#t + 1] = ARGV[i] end
 if #t == 0 then return redis.error_reply('no template loop') end
@@ -37,7 +39,8 @@ for n = first, first + count - 1 do
   local created = base + n
   if pos['name'] then t[pos['name']] = name end
   t[pos['created_ms']] = created
-  redis.call('HSET', ARGV[1] .. name, unpack(t))
+  redis.call('HSET', loop_prefix .. name, unpack(t))
+  redis.call('SET', ref_prefix .. name, team)
   redis.call('ZADD', KEYS[1], 0, string.format('%013d', created) .. ':' .. name)
   redis.call('ZADD', KEYS[2], created + lifetime * 1000, 'loop:' .. name)
   if tf['routed'] == '1' and queued > 0 then redis.call('ZADD', KEYS[3], created, 'loop:' .. name) end
@@ -141,7 +144,7 @@ class Filler:
             team = tf["team"]
             self.loader(keys=[keys.flow_loops(team, tf["flow_id"]), keys.expiry(team), keys.queue(team),
                               keys.team_stats(team), keys.flow(team, tf["flow"])],
-                        args=[keys.loop(team, ""), f"{self.prefix}-", self.next_index, n, self.base_ms, self.width,
+                        args=[f'{keys.loop(team, "")}|{keys.loop_ref("")}|{team}', f"{self.prefix}-", self.next_index, n, self.base_ms, self.width,
                               *self.fields])
             self.next_index += n
             done += n

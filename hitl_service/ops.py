@@ -21,7 +21,8 @@ def healthz():
     try:
         ctx.store.ping()
     except Exception as exc:  # noqa: BLE001 - health reports any Redis failure
-        return {"status": "unavailable", "redis": str(exc)}, 503
+        # degraded: the API answers but cannot reach its store (down, restarting or failing over)
+        return {"status": "degraded", "redis": str(exc)}, 503
     return {"status": "ok"}
 
 

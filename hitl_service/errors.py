@@ -75,6 +75,13 @@ class InternalServerError(HitlError):
     status = 500
 
 
+class ServiceUnavailableError(HitlError):
+    """The state store is briefly unreachable (restart, failover): retry the request."""
+
+    code = "ServiceUnavailable"
+    status = 503
+
+
 class UnknownOperationError(HitlError):
     code = "UnknownOperationException"
     status = 400

@@ -64,13 +64,9 @@ def ensure_local_env(path: Path) -> dict[str, str]:
 
 
 def redis_answers(url: str) -> bool:
-    import redis
+    from hitl_service.store.client import answers
 
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1)
-        return bool(client.ping())
-    except Exception:  # noqa: BLE001 - any failure means "nothing usable answers"
-        return False
+    return answers(url)
 
 
 def start_redis(url: str, state_dir: Path, conf: Path) -> subprocess.Popen:
@@ -115,7 +111,7 @@ Press Ctrl-C to stop everything this command started.
 
 
 def run(port: int = API_PORT_DEFAULT, root: Path | None = None) -> int:
-    """Start everything and supervise it until Ctrl-C or a process dies."""
+    """Start everything and keep it running (restarting a child that exits) until Ctrl-C."""
     from hitl_service.config import Settings
 
     root = root or Path.cwd()
@@ -127,12 +123,17 @@ def run(port: int = API_PORT_DEFAULT, root: Path | None = None) -> int:
     env.setdefault("HITL_PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("HITL_DATA_DIR", str(state_dir / "data"))
     settings = Settings.from_env(env)
-    children: list[tuple[str, subprocess.Popen]] = []
+    from hitl_service.supervisor import Child, supervise
+
+    children: list[Child] = []
     if not redis_answers(settings.redis_url):
         print(f"starting redis-server for {settings.redis_url} (appendonly, data in var/redis)", flush=True)
-        children.append(("redis", start_redis(settings.redis_url, state_dir, root / "deploy" / "redis.conf")))
+        conf = root / "deploy" / "redis.conf"
+        redis_child = Child("redis", lambda: start_redis(settings.redis_url, state_dir, conf))
+        redis_child.launch(time.monotonic())
+        children.append(redis_child)
     for name, argv in process_commands(port, python=sys.executable, state_dir=str(state_dir)).items():
-        children.append((name, subprocess.Popen(argv, env=env, cwd=root)))
+        children.append(Child(name, lambda argv=argv: subprocess.Popen(argv, env=env, cwd=root)))
     akid, secret = next(iter(settings.access_keys.items()))
     print(banner(settings.public_url, akid, secret, settings.region), flush=True)
     stopping = False
@@ -143,20 +144,7 @@ def run(port: int = API_PORT_DEFAULT, root: Path | None = None) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    code = 0
-    while not stopping:
-        for name, proc in children:
-            if proc.poll() is not None:
-                print(f"{name} exited with {proc.returncode}; stopping the rest", flush=True)
-                stopping, code = True, 1
-                break
-        time.sleep(0.3)
-    for _, proc in reversed(children):
-        if proc.poll() is None:
-            proc.terminate()
-    for _, proc in reversed(children):
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    return code
+    # a child that dies (a worker after a broker outage, Redis after a crash) is started again with
+    # backoff; Ctrl-C stops everything
+    supervise(children, lambda: stopping, lambda msg: print(msg, flush=True))
+    return 0

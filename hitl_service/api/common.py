@@ -11,7 +11,8 @@ from urllib.parse import quote
 from flask import Response, current_app, g, request
 
 from hitl_service.api.sigv4 import SignedRequest, verify_sigv4
-from hitl_service.errors import HitlError, InternalServerError, SerializationError
+from hitl_service.errors import HitlError, InternalServerError, SerializationError, ServiceUnavailableError
+from hitl_service.store.client import is_unavailable
 
 log = logging.getLogger("hitl_service.api")
 
@@ -64,6 +65,9 @@ def json_response(payload: dict, status: int = 200, content_type: str = "applica
 
 
 def error_payload(exc: Exception, protocol: str) -> tuple[str, int, str]:
+    if not isinstance(exc, HitlError) and is_unavailable(exc):
+        log.warning("store unavailable request_id=%s error=%s", getattr(g, "request_id", "-"), exc)
+        exc = ServiceUnavailableError("The service's state store is unavailable for a moment; retry the request.")
     if not isinstance(exc, HitlError):
         log.exception("unhandled error request_id=%s", getattr(g, "request_id", "-"))
         exc = InternalServerError("An internal error occurred; the request id identifies it in the service log.")

@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, request
 
 from hitl_service.api.common import json_response
-from hitl_service.errors import HitlError, InternalServerError, ValidationError
+from hitl_service.errors import HitlError, InternalServerError, ValidationError, ServiceUnavailableError
 from hitl_service.extensions import current_ctx
 from hitl_service.review.auth import current_reviewer, login_session, reviewer_required
 from hitl_service.services import review, reviewers
@@ -26,6 +26,10 @@ def render_unexpected(exc):
 
     if isinstance(exc, HTTPException):
         return json_response({"__type": exc.name.replace(" ", ""), "Message": exc.description}, exc.code)
+    from hitl_service.store.client import is_unavailable
+
+    if is_unavailable(exc):
+        return render_error(ServiceUnavailableError("The state store is unavailable for a moment; retry"))
     import logging
 
     logging.getLogger(__name__).exception("review api error")

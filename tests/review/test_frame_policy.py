@@ -95,11 +95,11 @@ def test_template_may_submit_only_after_a_reviewer_gesture(service, sm, a2i, wor
     page.get_by_role("button", name="Start working").click()
     # the submit the template fired by itself on load is refused
     expect(page.locator("#task-error")).to_contain_text("The task tried to submit without you")
-    assert service.ctx.store.loop_answers("self-1") == []
+    assert service.ctx.store.loops.answers("self-1") == []
     # the template's own button, clicked by the reviewer, submits
     page.frame_locator("#task-frame").get_by_role("button", name="Finish").click()
     expect(page.get_by_text("All done")).to_be_visible()
-    assert [a["answerContent"] for a in service.ctx.store.loop_answers("self-1")] == [{"note": "from input"}]
+    assert [a["answerContent"] for a in service.ctx.store.loops.answers("self-1")] == [{"note": "from input"}]
 
 
 def test_keyboard_works_from_the_moment_the_task_opens(service, sm, a2i, worker, page):
@@ -116,7 +116,7 @@ def test_keyboard_works_from_the_moment_the_task_opens(service, sm, a2i, worker,
     expect(frame.get_by_role("radio", name="1", exact=True)).to_have_attribute("aria-checked", "true")
     page.keyboard.press("Control+Enter")
     expect(page.get_by_text("All done")).to_be_visible()
-    assert [a["answerContent"] for a in service.ctx.store.loop_answers("keys-1")] == [{"sentiment": {"label": "1"}}]
+    assert [a["answerContent"] for a in service.ctx.store.loops.answers("keys-1")] == [{"sentiment": {"label": "1"}}]
 
 
 SEGMENTATION = """<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
@@ -149,7 +149,7 @@ def test_segmentation_parts_load_in_the_real_frame_and_the_mask_is_stored(servic
     page.screenshot(path=str(ARTIFACTS / "review-page-segmentation.png"))
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_text("All done")).to_be_visible()
-    answer = service.ctx.store.loop_answers("seg-1")[0]["answerContent"]["crowd-semantic-segmentation"]
+    answer = service.ctx.store.loops.answers("seg-1")[0]["answerContent"]["crowd-semantic-segmentation"]
     road = answer["labelMappings"]["Road"]["color"]
     img = Image.open(io.BytesIO(base64.b64decode(answer["labeledImage"]["pngImageData"]))).convert("RGBA")
     assert img.size == (100, 50) and answer["inputImageProperties"] == {"height": 50, "width": 100}

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml 2>/dev/null | s
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 
-.PHONY: run test bench demo setup redis-bin chromium lint clean
+.PHONY: run test bench bench-peers demo setup redis-bin wrk-bin chromium lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ redis-bin:
 	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
 
+# the load generator of `make bench` (B1, B3); Debian packages it as `wrk`
+wrk-bin:
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
@@ -33,8 +38,13 @@ run: setup
 test: setup chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: setup
+# full run ~25 min on 2 shared cores; BENCH_ARGS=--quick runs everything at tiny sizes in ~3 min
+bench: setup wrk-bin
 	$(PY) -m bench $(BENCH_ARGS)
+
+# P1: Label Studio side by side (installs it once into var/peers-venv, never into .venv); ~6 min, --quick ~2 min
+bench-peers: setup
+	$(PY) -m bench.peers $(BENCH_ARGS)
 
 demo: setup
 	$(PY) examples/demo.py

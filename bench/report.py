@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from dataclasses import dataclass, field
 
@@ -176,3 +177,35 @@ def render(machine, results: list[Result], args, notes: dict[str, str], caveats:
         out.append("## Proposed fixes\n")
         out.append(notes["_summary"].strip() + "\n")
     return "\n".join(out).rstrip() + "\n"
+
+
+# Other helpers' benchmarks (bench/c_*.py, bench/g_*.py) write their own sections into the same file
+# between these markers; a run of `python -m bench` must not erase them.
+PRESERVED = ("consolidation", "jobs", "peers")
+_BLOCK_RE = re.compile(r"<!-- (?P<name>[a-z0-9_-]+):begin -->.*?<!-- (?P=name):end -->", re.S)
+
+
+def preserved_blocks(text: str) -> dict[str, str]:
+    """The marked blocks of a report (`<!-- name:begin -->...<!-- name:end -->`), by name, in order."""
+    return {m["name"]: m[0] for m in _BLOCK_RE.finditer(text) if m["name"] in PRESERVED}
+
+
+def keep_blocks(new: str, old: str) -> str:
+    """The new report with every preserved block of the old one: replaced in place or appended."""
+    for name, block in preserved_blocks(old).items():
+        own = re.compile(rf"<!-- {re.escape(name)}:begin -->.*?<!-- {re.escape(name)}:end -->", re.S)
+        if own.search(new):
+            new = own.sub(lambda _m: block, new, count=1)
+        else:
+            new = new.rstrip() + "\n\n" + block + "\n"
+    return new
+
+
+def write_report(path, text: str) -> None:
+    """Write the report, carrying over the blocks other benchmarks wrote into the previous one."""
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = path.read_text() if path.exists() else ""
+    path.write_text(keep_blocks(text, old))

@@ -24,6 +24,7 @@ def configure_logging(level: str) -> None:
 def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
     """Build the WSGI app: runtime API, control plane, review pages, metrics and health."""
     from hitl_service.api import common, control, runtime
+    from hitl_service.api.sessions import ApiAwareSessionInterface
     from hitl_service.domain.names import ArnFactory
     from hitl_service.extensions import services
     from hitl_service.ops import bp as ops_bp
@@ -50,6 +51,7 @@ def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
     store = Store(connect(settings.redis_url))
     ctx = ServiceContext(settings=settings, store=store,
                          arns=ArnFactory(settings.region, settings.account_id), dispatcher=dispatcher)
+    app.session_interface = ApiAwareSessionInterface()
     services.init_app(app, ctx)
     app.before_request(common.begin_request)
     app.after_request(common.finish_request)

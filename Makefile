@@ -42,7 +42,8 @@ test: setup chromium
 bench: setup wrk-bin
 	$(PY) -m bench $(BENCH_ARGS)
 
-# P1: Label Studio side by side (installs it once into var/peers-venv, never into .venv); ~6 min, --quick ~2 min
+# P1: Label Studio side by side (installs it once into var/peers-venv, never into .venv); first run adds
+# ~5 min (pip + migrations, kept under var/), then ~10 min full, ~4 min with BENCH_ARGS=--quick
 bench-peers: setup
 	$(PY) -m bench.peers $(BENCH_ARGS)
 

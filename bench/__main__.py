@@ -44,7 +44,7 @@ QUICK = {
     "B1": {"duration": 1, "repeats": 1},
     "B2": {"light_rate": 20, "light_count": 10, "heavy_rate": 500, "heavy_count": 100, "repeats": 1},
     "B3": {"duration": 2, "repeats": 1},
-    "depth": {"deep": 2_000, "shallow": 200, "crowd_deep": 2_000, "crowd_shallow": 300},
+    "depth": {"deep": 2_000, "shallow": 200, "crowd_deep": 2_000, "crowd_shallow": 300, "reviewers": 5},
     "B4": {"pairs": 10, "repeats": 1, "crowd_pairs": 3},
     "B5": {"n": 5, "repeats": 1},
     "B6": {"loops": 300, "repeats": 1},

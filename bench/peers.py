@@ -29,7 +29,7 @@ LS_VERSION = "1.23.2"
 VENV = h.ROOT / "var" / "peers-venv"
 LABEL_CONFIG = ('<View><Text name="text" value="$text"/><Choices name="label" toName="text">'
                 '<Choice value="ok"/><Choice value="bad"/></Choices></View>')
-FULL = {"create": 1000, "pairs": 300, "lists": 100, "bulk": 10_000, "list_size": 10_000, "repeats": 2}
+FULL = {"create": 300, "pairs": 100, "lists": 50, "bulk": 10_000, "list_size": 10_000, "repeats": 2}
 QUICK = {"create": 40, "pairs": 20, "lists": 10, "bulk": 2_000, "list_size": 2_000, "repeats": 1}
 
 

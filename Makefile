@@ -38,12 +38,13 @@ run: setup
 test: setup chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# full run ~25 min on 2 shared cores; BENCH_ARGS=--quick runs everything at tiny sizes in ~3 min
+# full run ~22 min on 2 shared cores (27 min from a clean clone, setup included); BENCH_ARGS=--quick
+# runs every benchmark at tiny sizes in ~5 min
 bench: setup wrk-bin
 	$(PY) -m bench $(BENCH_ARGS)
 
 # P1: Label Studio side by side (installs it once into var/peers-venv, never into .venv); first run adds
-# ~5 min (pip + migrations, kept under var/), then ~10 min full, ~4 min with BENCH_ARGS=--quick
+# ~5 min (pip + migrations, kept under var/), then ~5 min full, ~3 min with BENCH_ARGS=--quick
 bench-peers: setup
 	$(PY) -m bench.peers $(BENCH_ARGS)
 

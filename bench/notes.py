@@ -144,7 +144,7 @@ Remaining fixes, in order of payoff:
 5. **Fewer round trips in claim/submit** (B4, B7).
 
 Absolute targets (B1 p99, B3 ≥ 1,200 loops/s, B4/B5 p99, B7 ≥ 500 loops/s) were measured on a machine
-at load average 5-19 from other users and should be re-checked on a quiet one; ratios to same-run
+at load average 5-27 from other users and should be re-checked on a quiet one; ratios to same-run
 baselines are the figures to trust here.
 """
 NOTES["B8:always"] = "1"

@@ -143,7 +143,7 @@ def run(cfg: dict) -> dict:
             for side, mode in sides:
                 if side == "ours":
                     out = h.run_loadgen(mode, {"port": gun.port, "akid": h.ACCESS_KEY, "secret": h.SECRET_KEY,
-                                               "flow_arn": flow["flow_arn"], "content": content,
+                                               "flow_arn": flow["flow_arn"], "content": content, "prefix": f"p1-{rep}",
                                                "create": cfg["create"], "pairs": cfg["pairs"], "bot": bots[0]},
                                         1800, module="bench.peers_load")
                 else:

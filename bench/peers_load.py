@@ -32,7 +32,8 @@ async def ours(cfg: dict) -> dict:
     out: dict = {}
     signer = _signer(cfg)
     conn = Conn("127.0.0.1", cfg["port"])
-    reqs = [_signed_start(signer, f"p1-{i}", cfg["flow_arn"], cfg["content"]) for i in range(cfg["create"])]
+    reqs = [_signed_start(signer, f"{cfg['prefix']}-{i}", cfg["flow_arn"], cfg["content"])
+            for i in range(cfg["create"])]
     t0 = time.perf_counter()
     out["create"] = [(await _timed(conn, r, "StartHumanLoop"))[0] for r in reqs]
     out["create_s"] = time.perf_counter() - t0

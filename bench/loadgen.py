@@ -151,9 +151,9 @@ async def list_pages(cfg: dict) -> dict:
             times = []
             for _ in range(cfg["n"]):
                 s = time.perf_counter()
-                members, _ = store.page(t["index"], descending=True, after_member=after, min_ms=None, max_ms=None,
+                members, _ = store.resources.page(t["index"], descending=True, after_member=after, min_ms=None, max_ms=None,
                                         limit=100)
-                store.get_loops([m.split(":", 1)[1] for m in members], fields)
+                store.loops.get_many_in(t["team"], [m.split(":", 1)[1] for m in members], fields)
                 times.append((time.perf_counter() - s) * 1000)
             direct.setdefault(t["label"], {}).setdefault(page, []).append(times)
     return {"latency_ms": out, "page_sizes": checks, "direct_ms": direct}
@@ -203,8 +203,8 @@ def _head_skips(cfg: dict, worker_ids: list[str]) -> list[int]:
     r = redis.Redis.from_url(cfg["redis_url"], decode_responses=True)
     head = r.zrange(keys.queue(cfg["team"]), 0, 199)
     pipe = r.pipeline(transaction=False)
-    for name in head:
-        pipe.smembers(keys.loop_workers(name))
+    for member in head:
+        pipe.smembers(keys.item_workers(cfg["team"], member))
     workers = pipe.execute()
     out = []
     for w in worker_ids:

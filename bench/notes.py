@@ -105,14 +105,15 @@ more) on top of that.
 key with the loop's hash tag (`{loop:<name>}:input`): the hash stays a listpack at any input size and
 a string key adds ~60 B. For inputs above ~16 KB, store the value as a Redis list of ~8 KB chunks
 (quicklist nodes sit in jemalloc's finer size classes, so rounding costs < 1 KB) and join them on read.
-Not made here: `store-boundary` was not tagged during this session, and the layout is the store
-helper's.
+Not made here: the layout is the store helper's, and `store-boundary` was tagged only ~35 min before
+this branch's deadline (merged, without this change).
 """
 NOTES["B6:always"] = "1"
 
 NOTES["B7"] = """
 **Not changed in this branch.** Finishing loops in batches (issue 17 item 2) touches the store's
-finalize scripts and was to build on `store-boundary`, which was not tagged during this session. The
+finalize scripts and was to build on `store-boundary`, which was tagged only ~35 min before this
+branch's deadline (merged; batching not started). The
 per-loop `finalize_loop` task (~2 ms of Celery overhead each) and three HTTP requests per loop remain
 the cost; the S3 ratio compares moto alone on 2 cores with moto sharing them with the whole pipeline.
 

@@ -120,8 +120,8 @@ def _ours_list_token(redis, flow: dict) -> str:
     from hitl_service.store import keys
 
     c = redis.client(0)
-    flow_id = c.hget(keys.flow(flow["flow"]), "id")
-    idx = keys.flow_loops(flow_id)
+    flow_id = c.hget(keys.flow(flow["team"], flow["flow"]), "id")
+    idx = keys.flow_loops(flow["team"], flow_id)
     n = c.zcard(idx)
     member = c.zrange(idx, n - 1 - (n // 2 - 1), n - 1 - (n // 2 - 1))[0]  # the middle page, descending
     return encode_token(flow_id, member), n

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml 2>/dev/null | s
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 
-.PHONY: run test bench demo setup redis-bin chromium wrk lint clean
+.PHONY: run test bench bench-peers demo setup redis-bin wrk-bin chromium lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,8 @@ redis-bin:
 	@command -v redis-server >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
 
-wrk:
+# the load generator of `make bench` (B1, B3); Debian packages it as `wrk`
+wrk-bin:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 
@@ -34,11 +35,18 @@ chromium:
 run: setup
 	$(VENV)/bin/hitl run --port $(PORT)
 
-test: setup chromium wrk
+test: setup chromium wrk-bin
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: setup wrk
+# full run ~22 min on 2 shared cores (27 min from a clean clone, setup included); BENCH_ARGS=--quick
+# runs every benchmark at tiny sizes in ~5 min
+bench: setup wrk-bin
 	$(PY) -m bench $(BENCH_ARGS)
+
+# P1: Label Studio side by side (installs it once into var/peers-venv, never into .venv); first run adds
+# ~5 min (pip + migrations, kept under var/), then ~5 min full, ~3 min with BENCH_ARGS=--quick
+bench-peers: setup
+	$(PY) -m bench.peers $(BENCH_ARGS)
 
 demo: setup
 	$(PY) examples/demo.py

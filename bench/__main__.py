@@ -12,16 +12,16 @@ import traceback
 from pathlib import Path
 
 from bench import harness as h
-from bench.report import Result, render
+from bench.report import Result, render, write_report
 
 ALL = ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9"]
 TITLES = {
     "B1": "StartHumanLoop throughput and latency, 32 connections",
     "B2": "StartHumanLoop → assignment claimable (p50, p99)",
     "B3": "Sustained started-and-routed loops/s (API + workers + load on 2 cores)",
-    "B4": "Claim + submit latency with a deep queue",
+    "B4": "Claim + submit latency with a deep queue (one reviewer; 20 reviewers at TaskCount 3)",
     "B5": "ListHumanLoops, page of 100 (first, middle, last)",
-    "B6": "Redis memory per loop (200-byte InputContent)",
+    "B6": "Redis memory per loop (InputContent 200 B – 100 KB)",
     "B7": "End to end with reviewer bots (local backend and S3 via moto)",
     "B8": "SigV4 verification cost per request",
     "B9": "Render the largest task template (server side)",
@@ -31,8 +31,8 @@ FULL = {
     "B1": {"duration": 10, "repeats": 3},
     "B2": {"light_rate": 20, "light_count": 150, "heavy_rate": 500, "heavy_count": 3000, "repeats": 3},
     "B3": {"duration": 20, "repeats": 3},
-    "depth": {"deep": 1_000_000, "shallow": 1_000},
-    "B4": {"pairs": 300, "repeats": 4},
+    "depth": {"deep": 1_000_000, "shallow": 1_000, "crowd_deep": 1_000_000, "crowd_shallow": 1_000},
+    "B4": {"pairs": 300, "repeats": 4, "crowd_pairs": 30},
     "B5": {"n": 100, "repeats": 4},
     "B6": {"loops": 20_000, "repeats": 3},
     "B7": {"duration": 15, "warm": 3, "repeats": 3, "put_duration": 8, "starters": 4, "bots": 8, "window": 200},
@@ -44,10 +44,10 @@ QUICK = {
     "B1": {"duration": 1, "repeats": 1},
     "B2": {"light_rate": 20, "light_count": 10, "heavy_rate": 500, "heavy_count": 100, "repeats": 1},
     "B3": {"duration": 2, "repeats": 1},
-    "depth": {"deep": 2_000, "shallow": 200},
-    "B4": {"pairs": 10, "repeats": 1},
+    "depth": {"deep": 2_000, "shallow": 200, "crowd_deep": 2_000, "crowd_shallow": 300, "reviewers": 5},
+    "B4": {"pairs": 10, "repeats": 1, "crowd_pairs": 3},
     "B5": {"n": 5, "repeats": 1},
-    "B6": {"loops": 1_000, "repeats": 1},
+    "B6": {"loops": 300, "repeats": 1},
     "B7": {"duration": 2, "warm": 0.5, "repeats": 1, "put_duration": 1, "starters": 2, "bots": 4, "window": 50},
     "B8": {"rounds": 2, "n": 100},
     "B9": {"rounds": 1, "n": 20},
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                     from bench.b_depth import DepthSetup
 
                     d = cfgs["depth"]
-                    shared["depth"] = DepthSetup(d["deep"], d["shallow"])
+                    shared["depth"] = DepthSetup(**d)
                 cfg = dict(cfgs[key], **(cfgs["depth"] if key in ("B4", "B5") else {}))
                 res = _runner(key)(cfg, shared)
             except Exception:  # noqa: BLE001 - the report says which benchmark failed and why
@@ -138,8 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             "caveats": caveats, "argv": args.argv, "quick": args.quick}, indent=1))
     text = render(machine, ordered, args, NOTES, caveats)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    write_report(out, text)
     h.log(f"wrote {out}")
     for r in ordered:
         status = "error" if r.error else {True: "met", False: "MISSED", None: "-"}[r.met]
@@ -158,7 +157,7 @@ def _rerender(args) -> int:
         rows = [Row(**row) for row in r.pop("rows")]
         results.append(Result(rows=rows, **r))
     args.argv, args.quick = data["argv"], data["quick"]
-    Path(args.out).write_text(render(machine, results, args, NOTES, data["caveats"]))
+    write_report(args.out, render(machine, results, args, NOTES, data["caveats"]))
     h.log(f"re-rendered {args.out} from {args.from_results}")
     return 0
 

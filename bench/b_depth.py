@@ -39,8 +39,11 @@ FILL_NOTE = ("Redis without persistence (`--appendonly no`; AOF does not change 
              "{deep:,} loops took {fill_s:.0f} s; Redis `used_memory` {mem}.")
 
 
+CROWD_TASK_COUNT = 3
+
+
 class DepthSetup:
-    def __init__(self, deep: int, shallow: int):
+    def __init__(self, deep: int, shallow: int, crowd_deep: int = 0, crowd_shallow: int = 0, reviewers: int = 20):
         self.redis = h.Redis("volatile")
         self.deep_n, self.shallow_n = deep, shallow
         self.content = h.input_content(200)
@@ -57,9 +60,21 @@ class DepthSetup:
             check = filler.layout_check()
             self.targets[label] = dict(gun=g, flow=flow, bot=bot, client=client, filler=filler, db=db,
                                        check=check)
+            if crowd_deep:
+                # a second flow (TaskCount 3, its own team) for many reviewers claiming at once
+                cflow = h.create_flow(g.url, "bench-crowd", groups=("crowd",), task_count=CROWD_TASK_COUNT)
+                cbots = h.add_bots(self.redis.url(db), "crowd", reviewers, prefix="crowd")
+                cfiller = Filler(client, "bench-crowd", self.content, prefix=f"{label}-crowd")
+                cfiller.layout_check()
+                self.targets[label]["crowd"] = dict(flow=cflow, bots=cbots, filler=cfiller)
+        self.crowd = {"deep": crowd_deep, "shallow": crowd_shallow}
         h.log(f"filling {deep:,} loops")
         self.fill_s = self.targets["deep"]["filler"].load(deep - 2)
         self.targets["shallow"]["filler"].load(shallow - 2)
+        if crowd_deep:
+            h.log(f"filling {crowd_deep:,} assignments (TaskCount {CROWD_TASK_COUNT})")
+            for label in ("deep", "shallow"):
+                self.top_up_crowd(label, self.crowd[label])
         info = self.redis.client(0).info("memory")
         self.mem = info.get("used_memory_human", "?")
         h.log(f"filled in {self.fill_s:.1f} s, used_memory {self.mem}")
@@ -81,6 +96,15 @@ class DepthSetup:
         missing = depth - self.queue_depth(label)
         if missing > 0:
             self.targets[label]["filler"].load(missing)
+
+    def crowd_depth(self, label: str) -> int:
+        t = self.targets[label]
+        return int(t["client"].hget(keys.team_stats(t["crowd"]["flow"]["team"]), "queued") or 0)
+
+    def top_up_crowd(self, label: str, assignments: int) -> None:
+        missing = assignments - self.crowd_depth(label)
+        if missing > 0:
+            self.targets[label]["crowd"]["filler"].load(-(-missing // CROWD_TASK_COUNT))
 
     def stop(self) -> None:
         for p in reversed(self.procs):
@@ -189,4 +213,59 @@ def run_b4(cfg: dict, shared: dict) -> Result:
     res.details.append(f"{cfg['repeats']} rounds × {pairs} claim+submit pairs per queue size (HTTP), then the "
                        f"same number through the service functions. TaskCount 1, one reviewer, the claim takes the "
                        f"oldest assignment.")
+    if setup.crowd["deep"] and cfg.get("crowd_pairs"):
+        _contention(res, setup, cfg)
     return res
+
+
+B4_CROWD_METHOD = """
+**With contention (issue 17):** a second flow with TaskCount {tc} and its own team of {bots} reviewers;
+{deep:,} assignments queued ({loops:,} loops × {tc}) against {shallow:,} in the baseline database. All
+{bots} reviewers claim + submit at the same time from one load-generator process (one keep-alive
+connection each, session cookie + CSRF), {pairs} pairs each per round, rounds alternating between the
+two sizes, queues topped up before each round. A loop a reviewer has answered stays at the queue's
+head until two others take its other assignments, so claims pass over loops the reviewer already
+worked on (the *skipped* entries; the claim script's scan is bounded, see `CLAIM_NEXT_ASSIGNMENT`).
+Latency here includes queueing for gunicorn's 16 threads: {bots} closed-loop clients on 2 cores.
+"""
+
+
+def _contention(res: Result, setup: DepthSetup, cfg: dict) -> None:
+    bots = len(setup.targets["deep"]["crowd"]["bots"])
+    pairs = cfg["crowd_pairs"]
+    res.method += B4_CROWD_METHOD.format(tc=3, bots=bots, deep=setup.crowd["deep"], shallow=setup.crowd["shallow"],
+                                         loops=setup.crowd["deep"] // 3, pairs=pairs)
+    runs: dict = {"deep": [], "shallow": []}
+    for rnd in range(cfg["repeats"]):
+        for label in (("deep", "shallow") if rnd % 2 == 0 else ("shallow", "deep")):
+            t = setup.targets[label]
+            setup.top_up_crowd(label, setup.crowd[label] + bots * pairs)
+            runs[label].append(h.run_loadgen("crowd", {
+                "port": t["gun"].port, "bots": t["crowd"]["bots"], "pairs": pairs,
+                "redis_url": setup.redis.url(t["db"]), "team": t["crowd"]["flow"]["team"]}, 600))
+            if setup.crowd_depth(label) < setup.crowd[label]:
+                raise RuntimeError(f"{label} crowd queue fell below {setup.crowd[label]}")
+    for part, title in (("pair", "claim + submit"), ("claim", "claim alone")):
+        d50 = [h.percentile(r[part], 50) for r in runs["deep"]]
+        s50 = [h.percentile(r[part], 50) for r in runs["shallow"]]
+        d99 = [h.percentile(r[part], 99) for r in runs["deep"]]
+        s99 = [h.percentile(r[part], 99) for r in runs["shallow"]]
+        r50, r99 = ratios(d50, s50), ratios(d99, s99)
+        target = part == "pair"
+        res.rows.append(Row(f"{bots} reviewers, TaskCount 3, {title} (HTTP): p50", stat(d50).fmt(" ms"),
+                            stat(s50).fmt(" ms"), r50.fmt("", 2), "ratio ≤ 1.5" if target else "–",
+                            r50.median <= 1.5 if target else None))
+        res.rows.append(Row(f"{bots} reviewers, TaskCount 3, {title} (HTTP): p99", stat(d99).fmt(" ms"),
+                            stat(s99).fmt(" ms"), r99.fmt("", 2), "ratio ≤ 1.5" if target else "–",
+                            r99.median <= 1.5 if target else None))
+    rate = {k: [len(r["pair"]) / r["elapsed"] for r in v] for k, v in runs.items()}
+    skips = {k: [x for r in v for x in r["skips"]] for k, v in runs.items()}
+    empty = sum(r["empty"] for v in runs.values() for r in v)
+    res.rows.append(Row(f"{bots} reviewers: claim + submit pairs/s", stat(rate["deep"]).fmt(" pairs/s"),
+                        stat(rate["shallow"]).fmt(" pairs/s"), ratios(rate["deep"], rate["shallow"]).fmt("", 2),
+                        "–", None))
+    res.details.append(
+        f"Contention: {cfg['repeats']} rounds × {bots} reviewers × {pairs} pairs per size; empty claims {empty}. "
+        f"Entries at the queue's head each reviewer had already worked on at the end of a round (its next claim "
+        f"skips them): deep median {stat(skips['deep']).median:.0f}, max {max(skips['deep'], default=0)}; "
+        f"shallow median {stat(skips['shallow']).median:.0f}, max {max(skips['shallow'], default=0)}.")

@@ -208,6 +208,20 @@ def shipped_commands(port: int, state_dir: str) -> dict[str, list[str]]:
     return cmds
 
 
+def wait_http(url: str, proc: Proc, timeout: float) -> None:
+    """Until ``url`` answers 200; fails early if ``proc`` died."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except Exception:  # noqa: BLE001 - not up yet
+            if time.monotonic() > deadline or not proc.alive():
+                raise RuntimeError(f"{proc.name} did not come up:\n" + proc.output())
+            time.sleep(0.1)
+
+
 class Gunicorn:
     """The API exactly as `make run` starts it (gthread, 2 workers x 8 threads, no gunicorn access log)."""
 
@@ -228,16 +242,7 @@ class Gunicorn:
         self.argv = argv
         self.proc = Proc(name, argv, env)
         wait_for_port(self.port, timeout=30, proc=self.proc.proc)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except Exception:  # noqa: BLE001 - not up yet
-                if time.monotonic() > deadline or not self.proc.alive():
-                    raise RuntimeError("gunicorn did not come up:\n" + self.proc.output())
-                time.sleep(0.1)
+        wait_http(f"{self.url}/healthz", self.proc, 30)
 
     @property
     def url(self) -> str:

@@ -45,9 +45,24 @@ class Conn:
                 if line:
                     k, _, v = line.partition(":")
                     headers.setdefault(k.strip().lower(), []).append(v.strip())
-            length = int(headers.get("content-length", ["0"])[0])
-            body = await self.reader.readexactly(length) if length else b""
+            if headers.get("transfer-encoding", [""])[0].lower() == "chunked":
+                body = await self._chunked()
+            else:
+                length = int(headers.get("content-length", ["0"])[0])
+                body = await self.reader.readexactly(length) if length else b""
             if headers.get("connection", [""])[0].lower() == "close":
                 self.close()
             return status, headers, body
         raise HttpError("unreachable")
+
+    async def _chunked(self) -> bytes:
+        """A chunked body (servers without a Content-Length, e.g. Django behind gunicorn)."""
+        parts = []
+        while True:
+            size = int((await self.reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
+            if size == 0:
+                while (await self.reader.readuntil(b"\r\n")) != b"\r\n":
+                    pass  # trailers
+                return b"".join(parts)
+            parts.append(await self.reader.readexactly(size))
+            await self.reader.readexactly(2)

@@ -5,6 +5,7 @@ Modes:
   celery-rate  send_task of the empty bench task at a fixed rate (B2 baseline)
   list         ListHumanLoops pages, sequential, timed (B5)
   review       claim + submit pairs through the review API, and through the service functions (B4)
+  crowd        many reviewers claiming + submitting concurrently on a TaskCount > 1 queue (B4, contention)
   e2e          StartHumanLoop plus reviewer bots that claim and submit, closed loop (B7)
   s3-put       raw boto3 put_object from N threads (B7 baseline)
   local-put    LocalDirectoryStorage.put from N threads (B7, for reference)
@@ -156,6 +157,62 @@ async def list_pages(cfg: dict) -> dict:
                 times.append((time.perf_counter() - s) * 1000)
             direct.setdefault(t["label"], {}).setdefault(page, []).append(times)
     return {"latency_ms": out, "page_sizes": checks, "direct_ms": direct}
+
+
+# ---- B4 with contention: many reviewers at once ---------------------------------------------------------------
+
+
+async def crowd(cfg: dict) -> dict:
+    """Every bot claims + submits `pairs` times, all bots at once; the queue's head holds skipped loops."""
+    clients = []
+    for bot in cfg["bots"]:
+        c = ReviewClient(cfg["port"])
+        await c.login(*bot)
+        clients.append(c)
+    pairs: list[float] = []
+    claims: list[float] = []
+    empty = 0
+
+    async def run(c: ReviewClient) -> None:
+        nonlocal empty
+        for _ in range(cfg["pairs"]):
+            s = time.perf_counter()
+            token = await c.claim()
+            m = time.perf_counter()
+            if token is None:
+                empty += 1
+                continue
+            await c.submit(token)
+            e = time.perf_counter()
+            claims.append((m - s) * 1000)
+            pairs.append((e - s) * 1000)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(run(c) for c in clients))
+    elapsed = time.perf_counter() - t0
+    return {"pair": pairs, "claim": claims, "empty": empty, "elapsed": elapsed,
+            "skips": _head_skips(cfg, [c.worker_id for c in clients])}
+
+
+def _head_skips(cfg: dict, worker_ids: list[str]) -> list[int]:
+    """Per reviewer: queue entries at the head it has already worked on (its next claim passes them over)."""
+    import redis
+
+    from hitl_service.store import keys
+
+    r = redis.Redis.from_url(cfg["redis_url"], decode_responses=True)
+    head = r.zrange(keys.queue(cfg["team"]), 0, 199)
+    pipe = r.pipeline(transaction=False)
+    for member in head:
+        pipe.smembers(keys.item_workers(cfg["team"], member))
+    workers = pipe.execute()
+    out = []
+    for w in worker_ids:
+        n = 0
+        while n < len(workers) and w in workers[n]:
+            n += 1
+        out.append(n)
+    return out
 
 
 # ---- B4: claim + submit --------------------------------------------------------------------------------------
@@ -383,6 +440,8 @@ def main() -> int:
         result = asyncio.run(list_pages(cfg))
     elif mode == "review":
         result = asyncio.run(review_pairs(cfg))
+    elif mode == "crowd":
+        result = asyncio.run(crowd(cfg))
     elif mode == "e2e":
         result = asyncio.run(e2e(cfg))
     elif mode == "s3-put":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from dataclasses import dataclass, field
 
@@ -135,13 +136,18 @@ def render(machine, results: list[Result], args, notes: dict[str, str], caveats:
     out.append("Figures are *median (min – max)* over the repeats of the run; a ratio is computed per repeat "
                "against the baseline measured in the same repeat, then summarised the same way.\n")
     out.append("## How to run\n")
-    out.append("```bash\nmake bench                                   # everything, writes docs/benchmarks.md (~20 min)\n"
+    out.append("```bash\nmake bench                                   # everything, writes docs/benchmarks.md (see the run time above)\n"
+               "make bench BENCH_ARGS=--quick                # every benchmark at tiny sizes, ~5 min (numbers not meaningful)\n"
                "make bench BENCH_ARGS='--only B1,B4'          # some benchmarks\n"
-               "make bench BENCH_ARGS='--quick --out /tmp/b.md'  # smoke run with tiny sizes (tests/bench)\n"
+               "make bench-peers                             # P1: Label Studio side by side (own venv under var/)\n"
                ".venv/bin/python -m bench --save-results r.json   # keep raw results; re-render after editing\n"
                ".venv/bin/python -m bench --from-results r.json   #   bench/notes.py without running again\n"
                ".venv/bin/python -m bench.experiments E1 E2 E3   # the what-if runs quoted under Analysis\n"
                ".venv/bin/python -m pytest tests/bench           # smoke test (quick run, no timing asserted)\n```\n")
+    out.append("`make bench` installs what it needs: the service's venv (`make setup`, with redis-server) and "
+               "`wrk` (Debian package, via apt-get). Sections that other benchmarks write into this file "
+               "between `<!-- consolidation:begin/end -->`, `<!-- jobs:begin/end -->` and "
+               "`<!-- peers:begin/end -->` markers are carried over when the file is rewritten.\n")
     out.append("Each benchmark starts its own `redis-server` on a free port (never 6379), its own gunicorn, "
                "Celery worker/beat and moto as needed (the service's processes with the exact commands of "
                "`hitl_service/launcher.py process_commands`, bound to 127.0.0.1), drives them from a separate "
@@ -176,3 +182,35 @@ def render(machine, results: list[Result], args, notes: dict[str, str], caveats:
         out.append("## Proposed fixes\n")
         out.append(notes["_summary"].strip() + "\n")
     return "\n".join(out).rstrip() + "\n"
+
+
+# Other helpers' benchmarks (bench/c_*.py, bench/g_*.py) write their own sections into the same file
+# between these markers; a run of `python -m bench` must not erase them.
+PRESERVED = ("consolidation", "jobs", "peers")
+_BLOCK_RE = re.compile(r"<!-- (?P<name>[a-z0-9_-]+):begin -->.*?<!-- (?P=name):end -->", re.S)
+
+
+def preserved_blocks(text: str) -> dict[str, str]:
+    """The marked blocks of a report (`<!-- name:begin -->...<!-- name:end -->`), by name, in order."""
+    return {m["name"]: m[0] for m in _BLOCK_RE.finditer(text) if m["name"] in PRESERVED}
+
+
+def keep_blocks(new: str, old: str) -> str:
+    """The new report with every preserved block of the old one: replaced in place or appended."""
+    for name, block in preserved_blocks(old).items():
+        own = re.compile(rf"<!-- {re.escape(name)}:begin -->.*?<!-- {re.escape(name)}:end -->", re.S)
+        if own.search(new):
+            new = own.sub(lambda _m: block, new, count=1)
+        else:
+            new = new.rstrip() + "\n\n" + block + "\n"
+    return new
+
+
+def write_report(path, text: str) -> None:
+    """Write the report, carrying over the blocks other benchmarks wrote into the previous one."""
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = path.read_text() if path.exists() else ""
+    path.write_text(keep_blocks(text, old))

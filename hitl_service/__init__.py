@@ -24,6 +24,7 @@ def configure_logging(level: str) -> None:
 def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
     """Build the WSGI app: runtime API, control plane, review pages, metrics and health."""
     from hitl_service.api import common, control, runtime
+    from hitl_service.api.sessions import ApiAwareSessionInterface
     from hitl_service.extensions import services
     from hitl_service.ops import bp as ops_bp
     from hitl_service.review.views import bp as review_bp
@@ -46,6 +47,7 @@ def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
 
         dispatcher = CeleryDispatcher(settings)
     ctx = build_context(settings, dispatcher)
+    app.session_interface = ApiAwareSessionInterface()
     services.init_app(app, ctx)
     app.before_request(common.begin_request)
     app.after_request(common.finish_request)

@@ -201,7 +201,7 @@ def test_plain_http_errors_carry_aws_wire_format(service, sm):
 def test_request_id_appears_in_the_service_log(service, sm, caplog):
     import logging
 
-    caplog.set_level(logging.INFO, logger="hitl_service.api")
+    caplog.set_level(logging.DEBUG, logger="hitl_service.api")
     resp = sm.list_workteams()
     rid = resp["ResponseMetadata"]["RequestId"]
     assert any(rid in rec.getMessage() and "op=ListWorkteams" in rec.getMessage() for rec in caplog.records)

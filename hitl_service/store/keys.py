@@ -95,3 +95,50 @@ def index_member(created_ms: int, name: str) -> str:
 
 def member_name(member: str) -> str:
     return member.split(":", 1)[1]
+
+
+# ---- labeling jobs: every key of one job shares the hash tag {job:<lowercased name>} ------------
+# (GT treats job names case-insensitively, so the tag is the lowercased name: one slot per name)
+
+
+def _job_tag(name: str) -> str:
+    return f"{PREFIX}{{job:{name.lower()}}}"
+
+
+def job(name: str) -> str:
+    """The job's record (hash)."""
+    return _job_tag(name)
+
+
+def job_inputs(name: str) -> str:
+    """Hash: object id -> the object's stored task input (JSON)."""
+    return _job_tag(name) + ":in"
+
+
+def job_pending(name: str) -> str:
+    """List of object ids ingested and waiting for a MaxConcurrentTaskCount slot (FIFO)."""
+    return _job_tag(name) + ":pending"
+
+
+def job_answers(name: str) -> str:
+    """Hash: object id -> JSON list of the answers it received."""
+    return _job_tag(name) + ":answers"
+
+
+def job_answered(name: str) -> str:
+    """Sorted set of object ids with all their answers, waiting for consolidation (score: when)."""
+    return _job_tag(name) + ":answered"
+
+
+def job_results(name: str) -> str:
+    """Hash: object id -> the consolidated label JSON (or a failure marker) written to the output."""
+    return _job_tag(name) + ":results"
+
+
+def job_object_state(name: str) -> str:
+    """Hash: object id -> ObjectState value, for objects past ingestion."""
+    return _job_tag(name) + ":state"
+
+
+JOBS = PREFIX + "jobs"                    # creation-time index (lex members: created_ms:name)
+OUTBOX_JOBS = PREFIX + "outbox:jobs"      # job names with background work due (ingest, consolidate, finish)

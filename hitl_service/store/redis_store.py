@@ -8,6 +8,7 @@ import logging
 import redis
 
 from hitl_service.store import keys
+from hitl_service.store.jobs import JobStore
 from hitl_service.store.scripts import Scripts
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class Store:
     def __init__(self, client: redis.Redis):
         self.r = client
         self.scripts = Scripts(client)
+        self.jobs = JobStore(client)
 
     # ---- generic lex-ordered listings -------------------------------------------------------
 

@@ -11,7 +11,7 @@ from hitl_service.config import Settings
 def make_celery(settings: Settings | None = None) -> Celery:
     """A Celery app on the configured Redis broker with at-least-once task delivery."""
     settings = settings or Settings.from_env()
-    app = Celery("hitl", broker=settings.broker_url, include=["workers.tasks"])
+    app = Celery("hitl", broker=settings.broker_url, include=["workers.tasks", "workers.jobs"])
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -26,6 +26,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "reap-expired-leases": {"task": "hitl.reap_expired_leases", "schedule": settings.reaper_interval_seconds},
             "expire-due-loops": {"task": "hitl.expire_due_loops", "schedule": settings.reaper_interval_seconds},
             "sweep-outboxes": {"task": "hitl.sweep_outboxes", "schedule": settings.reaper_interval_seconds},
+            "labeling-jobs-tick": {"task": "hitl.jobs.tick", "schedule": settings.reaper_interval_seconds},
         },
     )
     app.hitl_settings = settings

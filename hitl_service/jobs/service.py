@@ -126,8 +126,8 @@ def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
         "manifest_uri": manifest_uri, "categories_uri": categories_uri or "",
         "output_path": req["OutputConfig"]["S3OutputPath"], "role_arn": req["RoleArn"],
         "classifiers": json.dumps(classifiers), "reference_code": uuid.uuid4().hex,
-        "total": 0, "human_labeled": 0, "failed": 0, "out": 0, "ingested": 0,
-        "failure_reason": "", "output_uri": "",
+        "total": 0, "human_labeled": 0, "failed": 0, "skipped": 0, "out": 0, "released": 0, "seq": 0,
+        "ingest_pos": 0, "ingest_done": 0, "bad_lines": 0, "failure_reason": "", "output_uri": "",
     }
     if ctx.store.jobs.create(name, created, fields) is CreateOutcome.EXISTS:
         raise ResourceInUseError(f"Labeling job {name} already exists (names are not case sensitive)")

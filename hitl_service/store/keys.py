@@ -110,35 +110,25 @@ def job(name: str) -> str:
     return _job_tag(name)
 
 
-def job_inputs(name: str) -> str:
-    """Hash: object id -> the object's stored task input (JSON)."""
-    return _job_tag(name) + ":in"
+def job_keys(name: str) -> list[str]:
+    """Every key of one job, in the order the job_*.lua scripts read KEYS (see store/lua/job_lib.lua)."""
+    tag = _job_tag(name)
+    return [tag] + [f"{tag}:{part}" for part in JOB_KEY_PARTS]
 
 
-def job_pending(name: str) -> str:
-    """List of object ids ingested and waiting for a MaxConcurrentTaskCount slot (FIFO)."""
-    return _job_tag(name) + ":pending"
+def job_part(name: str, part: str) -> str:
+    """One of the job's keys by its part name (one of JOB_KEY_PARTS)."""
+    if part not in JOB_KEY_PARTS:
+        raise ValueError(f"unknown job key part {part!r}")
+    return f"{_job_tag(name)}:{part}"
 
 
-def job_answers(name: str) -> str:
-    """Hash: object id -> JSON list of the answers it received."""
-    return _job_tag(name) + ":answers"
-
-
-def job_answered(name: str) -> str:
-    """Sorted set of object ids with all their answers, waiting for consolidation (score: when)."""
-    return _job_tag(name) + ":answered"
-
-
-def job_results(name: str) -> str:
-    """Hash: object id -> the consolidated label JSON (or a failure marker) written to the output."""
-    return _job_tag(name) + ":results"
-
-
-def job_object_state(name: str) -> str:
-    """Hash: object id -> ObjectState value, for objects past ingestion."""
-    return _job_tag(name) + ":state"
-
+# KEYS[2..] of every job script: pending ids (list), queued ids (zset), assignments left to hand out
+# per out object (hash), who worked on each (hash), answers (hash), answered ids (zset), results
+# (hash), expiry (zset), leases (zset) and their holders (hash), manifest lines (hash), custom
+# task inputs (hash)
+JOB_KEY_PARTS = ("pending", "queue", "left", "workers", "answers", "answered", "results", "expiry", "leases",
+                 "leaseinfo", "lines", "inputs")
 
 JOBS = PREFIX + "jobs"                    # creation-time index (lex members: created_ms:name)
-OUTBOX_JOBS = PREFIX + "outbox:jobs"      # job names with background work due (ingest, consolidate, finish)
+JOBS_ACTIVE = PREFIX + "jobs:active"      # names of jobs not yet terminal (the beat tick walks these)

@@ -1,10 +1,13 @@
--- KEYS[1] job record; KEYS[2] jobs outbox
 -- ARGV now
--- Ask a job to stop: an Initializing or InProgress job becomes Stopping and its worker is woken to
--- withdraw queued objects and write what was labelled; any other status is reported back.
-local s = redis.call('HGET', KEYS[1], 'status')
+-- Stop a job: nothing more is handed out; objects still out end now (answered ones are
+-- consolidated, the others stay unlabelled); the worker writes the output and marks it Stopped.
+local s = redis.call('HGET', JOB, 'status')
 if not s then return {'missing', ''} end
 if s ~= 'Initializing' and s ~= 'InProgress' then return {'status', s} end
-redis.call('HSET', KEYS[1], 'status', 'Stopping', 'modified_ms', ARGV[1])
-redis.call('ZADD', KEYS[2], tonumber(ARGV[1]), redis.call('HGET', KEYS[1], 'name'))
+local now = tonumber(ARGV[1])
+redis.call('HSET', JOB, 'status', 'Stopping', 'modified_ms', now)
+redis.call('DEL', PENDING)
+-- every out object expires at once: the expiry step retires them the same way a lifetime end does
+for _, id in ipairs(redis.call('ZRANGE', EXPIRY, 0, -1)) do redis.call('ZADD', EXPIRY, 0, id) end
+redis.call('DEL', QUEUE)
 return {'stopping', s}

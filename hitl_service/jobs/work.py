@@ -11,6 +11,7 @@ import concurrent.futures
 import hashlib
 import json
 import logging
+import secrets
 
 from hitl_service.domain.labeling import LabelingJobStatus, TaskType
 from hitl_service.domain.timefmt import now_ms
@@ -119,7 +120,7 @@ def _prepare(job: dict, objs: list[DataObject], cats, invoker: LambdaInvoker | N
     return prepared, bad
 
 
-def ingest(ctx: ServiceContext, name: str, job: dict, storage) -> None:
+def ingest(ctx: ServiceContext, name: str, job: dict, storage, renew=lambda: True) -> None:
     """Stream the manifest from where the last batch ended into pending objects, a batch per script call."""
     if not _load_inputs(ctx, name, job, storage):
         return
@@ -145,6 +146,7 @@ def ingest(ctx: ServiceContext, name: str, job: dict, storage) -> None:
                  bad_batch + len(unfit), outcome.value)
         pos = end
         objs, bad_batch = [], 0
+        renew()
         return outcome
 
     try:
@@ -288,8 +290,22 @@ def write_output_manifest(ctx: ServiceContext, name: str, job: dict, storage) ->
     return layout.uri(layout.output_manifest)
 
 
+LOCK_TTL_MS = 120_000
+
+
 def run(ctx: ServiceContext, name: str, storage) -> str:
-    """Do whatever the job needs now; the status it is left in."""
+    """Do whatever the job needs now, unless another worker is already at it; the job's status."""
+    token = secrets.token_hex(8)
+    if not ctx.store.jobs.lock(name, token, LOCK_TTL_MS):
+        return "busy"
+    renew = lambda: ctx.store.jobs.lock(name, token, LOCK_TTL_MS, "renew")  # noqa: E731
+    try:
+        return _run(ctx, name, storage, renew)
+    finally:
+        ctx.store.jobs.lock(name, token, LOCK_TTL_MS, "drop")
+
+
+def _run(ctx: ServiceContext, name: str, storage, renew) -> str:
     jobs = ctx.store.jobs
     job = jobs.get(name)
     if job is None:
@@ -301,10 +317,10 @@ def run(ctx: ServiceContext, name: str, storage) -> str:
         return status.value
     jobs.index(job["name"], int(job["created_ms"]))
     if status in (LabelingJobStatus.INITIALIZING, LabelingJobStatus.IN_PROGRESS) and job.get("ingest_done") != "1":
-        ingest(ctx, name, job, storage)
+        ingest(ctx, name, job, storage, renew)
     expired = jobs.expire(name, now_ms())
     while consolidate(ctx, name, jobs.get(name) or job, storage):
-        pass
+        renew()
     job = jobs.get(name) or job
     if LabelingJobStatus(job["status"]).terminal:
         jobs.deactivate(name)

@@ -83,7 +83,7 @@ class AnsweredObject:
 SUMMARY_FIELDS = ("name", "arn", "status", "created_ms", "modified_ms", "team", "team_arn", "pre_arn",
                   "post_arn", "failure_reason", "output_uri", "manifest_uri", "total", "human_labeled",
                   "failed", "workers_per_object", "reference_code")
-_SCRIPTS = ("create", "stop", "ingest", "claim", "lease", "submit", "expire", "take_answered",
+_SCRIPTS = ("lock", "create", "stop", "ingest", "claim", "lease", "submit", "expire", "take_answered",
             "record_results", "finish")
 
 
@@ -141,6 +141,10 @@ class JobStore:
     @staticmethod
     def decode_doc(record: dict) -> dict:
         return json.loads(record.get("doc") or "{}")
+
+    def lock(self, name: str, token: str, ttl_ms: int, action: str = "take") -> bool:
+        """Take, renew ('renew') or drop ('drop') the job's work lock held under ``token``."""
+        return bool(self._run("lock", name, token, ttl_ms, action))
 
     # ---- lifecycle ------------------------------------------------------------------------------
 

@@ -126,9 +126,9 @@ def job_part(name: str, part: str) -> str:
 # KEYS[2..] of every job script: pending ids (list), queued ids (zset), assignments left to hand out
 # per out object (hash), who worked on each (hash), answers (hash), answered ids (zset), results
 # (hash), expiry (zset), leases (zset) and their holders (hash), manifest lines (hash), custom
-# task inputs (hash)
+# task inputs (hash), and the lock of the one worker running the job's background work
 JOB_KEY_PARTS = ("pending", "queue", "left", "workers", "answers", "answered", "results", "expiry", "leases",
-                 "leaseinfo", "lines", "inputs")
+                 "leaseinfo", "lines", "inputs", "lock")
 
 JOBS = PREFIX + "jobs"                    # creation-time index (lex members: created_ms:name)
 JOBS_ACTIVE = PREFIX + "jobs:active"      # names of jobs not yet terminal (the beat tick walks these)

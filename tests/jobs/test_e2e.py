@@ -12,6 +12,7 @@ from hitl_service.domain.labeling import TaskType
 from tests.conftest import make_settings, wait_until
 from tests.jobs.conftest import s3_client
 from tests.jobs.helpers import TEXT_TEMPLATE, Bot, categories_doc, job_request
+from hitl_service.store import keys
 from tests.support import resources as R
 
 BUCKET = "gt-data"
@@ -132,3 +133,127 @@ def test_manifest_without_a_valid_line_fails_and_names_the_lines(sm, s3, job_wor
     assert d["LabelingJobStatus"] == "Failed"
     assert "no valid line" in d["FailureReason"] and "1 (has neither" in d["FailureReason"]
     assert "2 (not JSON" in d["FailureReason"]
+
+
+def test_bounding_box_job_consolidates_boxes_into_gt_object_detection_lines(sm, service, s3, job_worker):
+    group = R.unique("boxers")
+    team_arn = R.create_team(sm, groups=(group,))[1]
+    ui_arn = R.create_ui(sm)[1]
+    images = [f"s3://{BUCKET}/img/{i}.jpg" for i in range(3)]
+    s3.put_object(Bucket=BUCKET, Key="in/boxes.manifest",
+                  Body="\n".join(json.dumps({"source-ref": u, "camera": "front"}) for u in images).encode())
+    s3.put_object(Bucket=BUCKET, Key="in/box-cats.json", Body=categories_doc("dog", "cat"))
+    name = R.unique("boxes")
+    sm.create_labeling_job(**job_request(name, team_arn, ui_arn, task_type=TaskType.BOUNDING_BOX, attribute="animals",
+                                         manifest=f"s3://{BUCKET}/in/boxes.manifest",
+                                         categories=f"s3://{BUCKET}/in/box-cats.json", output=f"s3://{BUCKET}/out",
+                                         workers=2))
+    bots = [Bot(service, R.unique("boxbot"), [group]) for _ in range(2)]
+
+    def draw(shift):
+        def answer(task):
+            assert task["input"]["taskObject"] in images and task["input"]["labels"] == ["dog", "cat"]
+            return {"annotatedResult": {
+                "boundingBoxes": [{"label": "dog", "left": 10 + shift, "top": 20, "width": 100, "height": 50},
+                                  {"label": "cat", "left": 300, "top": 200 + shift, "width": 40, "height": 40}],
+                "inputImageProperties": {"width": 640, "height": 480}}}
+        return answer
+
+    def everyone_works():
+        for i, bot in enumerate(bots):
+            bot.work(draw(2 * i))
+        return finished(sm, name)
+
+    d = wait_until(everyone_works, timeout=90, interval=0.2, message="the box job to finish")
+    assert d["LabelingJobStatus"] == "Completed", d.get("FailureReason")
+    assert d["LabelCounters"]["HumanLabeled"] == 3
+    lines = read_lines(s3, f"out/{name}/manifests/output/output.manifest")
+    assert [x["source-ref"] for x in lines] == images
+    for line in lines:
+        assert line["camera"] == "front"
+        value, meta = line["animals"], line["animals-metadata"]
+        assert value["image_size"] == [{"width": 640, "height": 480, "depth": 3}]
+        boxes = sorted(value["annotations"], key=lambda b: b["class_id"])
+        assert [b["class_id"] for b in boxes] == [0, 1]
+        assert set(boxes[0]) == {"class_id", "left", "top", "width", "height"}
+        assert 10 <= boxes[0]["left"] <= 12 and boxes[0]["width"] == 100
+        assert meta["class-map"] == {"0": "dog", "1": "cat"}
+        assert len(meta["objects"]) == 2 and all(0 <= o["confidence"] <= 1 for o in meta["objects"])
+        assert meta["type"] == "groundtruth/object-detection" and meta["human-annotated"] == "yes"
+        assert meta["job-name"] == f"labeling-job/{name}" and DATE.match(meta["creation-date"])
+
+
+def start_text_job(sm, s3, prefix: str, n: int, *, workers: int = 1, stopping=None, **htc) -> tuple[str, str]:
+    """A job over ``n`` short texts for a fresh team; (job name, reviewer group)."""
+    group = R.unique(f"{prefix}-group")
+    team_arn, ui_arn = R.create_team(sm, groups=(group,))[1], R.create_ui(sm)[1]
+    s3.put_object(Bucket=BUCKET, Key=f"in/{prefix}.manifest",
+                  Body="\n".join(json.dumps({"source": f"text {i}"}) for i in range(n)).encode())
+    s3.put_object(Bucket=BUCKET, Key=f"in/{prefix}-cats.json", Body=categories_doc("A", "B"))
+    name = R.unique(prefix)
+    req = job_request(name, team_arn, ui_arn, manifest=f"s3://{BUCKET}/in/{prefix}.manifest",
+                      categories=f"s3://{BUCKET}/in/{prefix}-cats.json", output=f"s3://{BUCKET}/out", workers=workers,
+                      **htc)
+    if stopping:
+        req["StoppingConditions"] = stopping
+    sm.create_labeling_job(**req)
+    return name, group
+
+
+def test_stop_writes_what_was_labelled_and_ends_stopped(sm, service, s3, job_worker):
+    name, group = start_text_job(sm, s3, "stopme", 20, MaxConcurrentTaskCount=5)
+    bot, other = Bot(service, R.unique("stopbot"), [group]), Bot(service, R.unique("holder"), [group])
+    wait_until(lambda: sm.describe_labeling_job(LabelingJobName=name)["LabelingJobStatus"] == "InProgress",
+               timeout=30, message="the job to start")
+    assert bot.work(lambda t: {"crowd-classifier": {"label": "A"}}, limit=3) == 3
+    held = bot.claim()
+    assert held is not None
+    # MaxConcurrentTaskCount objects are out at once: the one held and four more, the rest wait
+    grabbed = []
+    while (task := other.claim()) is not None:
+        grabbed.append(task)
+    assert len(grabbed) == 4
+    sm.stop_labeling_job(LabelingJobName=name)
+    d = wait_until(lambda: finished(sm, name), timeout=30, message="the job to stop")
+    assert d["LabelingJobStatus"] == "Stopped"
+    assert d["LabelCounters"]["HumanLabeled"] == 3 and d["LabelCounters"]["Unlabeled"] == 17
+    # the held task ended with the job
+    assert bot.submit(held["token"], {"crowd-classifier": {"label": "A"}}).status_code >= 400
+    lines = read_lines(s3, f"out/{name}/manifests/output/output.manifest")
+    assert len(lines) == 20
+    assert sum(1 for x in lines if "sentiment" in x) == 3
+    assert d["LabelingJobOutput"]["OutputDatasetS3Uri"].endswith(f"{name}/manifests/output/output.manifest")
+
+
+def test_max_human_labeled_object_count_stops_handing_out_work(sm, service, s3, job_worker):
+    name, group = start_text_job(sm, s3, "capped", 10, stopping={"MaxHumanLabeledObjectCount": 4})
+    bot = Bot(service, R.unique("capbot"), [group])
+    answered = []
+
+    def work():
+        answered.append(bot.work(lambda t: {"crowd-classifier": {"label": "B"}}))
+        return finished(sm, name)
+
+    d = wait_until(work, timeout=60, interval=0.2, message="the capped job to finish")
+    assert sum(answered) == 4
+    assert d["LabelingJobStatus"] == "Completed"
+    assert d["LabelCounters"]["HumanLabeled"] == 4 and d["LabelCounters"]["Unlabeled"] == 6
+
+
+def test_task_availability_lifetime_fails_objects_nobody_answered(sm, service, s3, job_worker, redis_server):
+    name, group = start_text_job(sm, s3, "lifetime", 3, TaskAvailabilityLifetimeInSeconds=60)
+    bot = Bot(service, R.unique("lifebot"), [group])
+    wait_until(lambda: sm.describe_labeling_job(LabelingJobName=name)["LabelingJobStatus"] == "InProgress",
+               timeout=30, message="the job to start")
+    assert bot.work(lambda t: {"crowd-classifier": {"label": "A"}}, limit=1) == 1
+    # a minute is long for a test: move the remaining objects' expiry into the past, as time would
+    client = redis_server.client()
+    expiry = keys.job_part(name, "expiry")
+    for member in client.zrange(expiry, 0, -1):
+        client.zadd(expiry, {member: 1})
+    d = wait_until(lambda: finished(sm, name), timeout=30, message="the job to finish")
+    assert d["LabelingJobStatus"] == "Completed"
+    assert d["LabelCounters"]["HumanLabeled"] == 1 and d["LabelCounters"]["FailedNonRetryableError"] == 2
+    lines = read_lines(s3, f"out/{name}/manifests/output/output.manifest")
+    failed = [x for x in lines if "failure-reason" in x.get("sentiment-metadata", {})]
+    assert len(failed) == 2 and "lifetime" in failed[0]["sentiment-metadata"]["failure-reason"]

@@ -1,7 +1,8 @@
 -- Shared prelude of the job_*.lua scripts (prepended by store/jobs.py). Every job script gets the
 -- same KEYS, all of one job ({job:<name>} hash tag), in the order of keys.job_keys():
-local JOB, PENDING, QUEUE, LEFT, WORKERS, ANSWERS, ANSWERED, RESULTS, EXPIRY, LEASES, LEASEINFO, LINES, INPUTS =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+local JOB, PENDING, QUEUE, LEFT, WORKERS, ANSWERS, ANSWERED, RESULTS, EXPIRY, LEASES, LEASEINFO, LINES, INPUTS, LOCK =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13],
+  KEYS[14]
 
 local function num(field) return tonumber(redis.call('HGET', JOB, field) or '0') or 0 end
 

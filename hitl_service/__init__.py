@@ -26,7 +26,6 @@ def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
     from hitl_service.api import common, control, runtime
     from hitl_service.domain.names import ArnFactory
     from hitl_service.extensions import services
-    from hitl_service.jobs.views import bp as jobs_review_bp
     from hitl_service.ops import bp as ops_bp
     from hitl_service.review.views import bp as review_bp
     from hitl_service.services.context import ServiceContext
@@ -58,5 +57,4 @@ def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
     app.register_blueprint(control.bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(ops_bp)
-    app.register_blueprint(jobs_review_bp)
     return app

@@ -30,6 +30,23 @@ _MESSAGES = {
 }
 
 
+def is_job_token(token: str) -> bool:
+    """Whether a reviewer token is a job task's (loop lease ids never contain a dot)."""
+    return "." in str(token)
+
+
+def template_of(ctx: ServiceContext, name: str) -> str:
+    """The Liquid template a job's tasks render: its HumanTaskUi's, or the one read from UiTemplateS3Uri."""
+    from hitl_service.services.resources import get_human_task_ui
+
+    job = ctx.store.jobs.get(name)
+    if job is None:
+        raise LeaseError(_MESSAGES[LeaseOutcome.CLOSED])
+    if job.get("ui_kind") == "s3":
+        return job.get("template", "")
+    return get_human_task_ui(ctx, job["ui"])["content"]
+
+
 def _split(token: str) -> tuple[str, str]:
     name, dot, lease_id = str(token).partition(".")
     if not dot or not name or not lease_id:

@@ -56,14 +56,14 @@ def categories_doc(*labels: str, short="Pick the best label", full="<p>Read the 
 
 
 class Bot:
-    """A reviewer answering job tasks through the reviewer JSON API (HTTP Basic auth)."""
+    """A reviewer answering tasks through the reviewer JSON API that loops use too (HTTP Basic auth)."""
 
     def __init__(self, service, name: str, groups, password="bot-password-1"):
         import requests
 
         from hitl_service.services.reviewers import add_reviewer
 
-        self.url = f"{service.url}/review/api/jobs"
+        self.url = f"{service.url}/review/api/assignments"
         self.record = add_reviewer(service.ctx, name, password, list(groups))
         self.http = requests.Session()
         self.http.auth = (name, password)
@@ -78,7 +78,7 @@ class Bot:
         return resp.json()["assignment"]
 
     def submit(self, token: str, answer: dict):
-        return self.http.post(f"{self.url}/tasks/{token}/submit", json={"answerContent": answer}, timeout=10)
+        return self.http.post(f"{self.url}/{token}/submit", json={"answerContent": answer}, timeout=10)
 
     def work(self, answer_for, limit: int = 1000) -> int:
         """Claim and answer until nothing is left for this reviewer; how many were answered."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-from typing import Iterator
+from typing import Iterator, NamedTuple
+
+import orjson
 
 from hitl_service.output.document import parse_output_path
 
@@ -15,13 +16,15 @@ log = logging.getLogger(__name__)
 MAX_NAMED_BAD_LINES = 20
 
 
-@dataclasses.dataclass(frozen=True)
-class DataObject:
-    """One valid manifest line: its 0-based position (GT's datasetObjectId) and the parsed line."""
+class DataObject(NamedTuple):
+    """One valid manifest line: its 0-based position (GT's datasetObjectId), the parsed line, its bytes."""
+
+    # a NamedTuple rather than a frozen dataclass: ingestion builds one per line, and tuple
+    # construction is several times cheaper
 
     index: int
     line: dict
-    raw: str
+    raw: bytes
 
     @property
     def source(self) -> str | None:
@@ -50,22 +53,21 @@ def split_uri(uri: str) -> tuple[str, str]:
 
 def parse_line(number: int, raw: bytes) -> DataObject | BadLine | None:
     """One manifest line: a DataObject, a BadLine, or None for a blank line (ignored as GT does)."""
-    text = raw.strip()
-    if not text:
-        return None
     try:
-        line = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return BadLine(number, f"not JSON ({exc.__class__.__name__})")
-    if not isinstance(line, dict):
+        line = orjson.loads(raw)  # orjson: about seven times json's speed, the bulk of ingest time
+    except orjson.JSONDecodeError:
+        if not raw.strip():
+            return None
+        return BadLine(number, "not JSON")
+    if type(line) is not dict:
         return BadLine(number, "not a JSON object")
-    has_source = isinstance(line.get("source"), str)
-    has_ref = isinstance(line.get("source-ref"), str)
-    if not has_source and not has_ref:
+    has_source = type(line.get("source")) is str
+    has_ref = type(line.get("source-ref")) is str
+    if has_source == has_ref:
+        if has_source:
+            return BadLine(number, "has both 'source' and 'source-ref'")
         return BadLine(number, "has neither a 'source' string nor a 'source-ref' string")
-    if has_source and has_ref:
-        return BadLine(number, "has both 'source' and 'source-ref'")
-    return DataObject(number - 1, line, text.decode("utf-8"))
+    return DataObject(number - 1, line, raw.strip())
 
 
 def read_manifest(storage, uri: str) -> Iterator[DataObject | BadLine]:

@@ -20,6 +20,14 @@ class PreprocessError(ValueError):
     """The object does not fit the task type (an image job given inline text, or the reverse)."""
 
 
+def check_fits(task_type: TaskType, obj: DataObject) -> None:
+    """PreprocessError unless the object has what its task type shows (an image URI or text)."""
+    if task_type in IMAGE_TYPES and obj.source_ref is None:
+        raise PreprocessError("an image task needs a 'source-ref' (an S3 URI of the image)")
+    if task_type in TEXT_TYPES and obj.source is None:
+        raise PreprocessError("a text task needs a 'source' (the text itself)")
+
+
 def data_object_payload(obj: DataObject) -> dict:
     """The ``dataObject`` GT hands a pre-annotation function: the manifest line as it is."""
     return obj.line
@@ -28,10 +36,7 @@ def data_object_payload(obj: DataObject) -> dict:
 def builtin_task_input(task_type: TaskType, obj: DataObject, categories: LabelCategories | None,
                        *, title: str, label_attribute: str | None = None) -> dict:
     """``taskInput`` for a built-in task type, keyed as GT's built-in templates read it."""
-    if task_type in IMAGE_TYPES and obj.source_ref is None:
-        raise PreprocessError("an image task needs a 'source-ref' (an S3 URI of the image)")
-    if task_type in TEXT_TYPES and obj.source is None:
-        raise PreprocessError("a text task needs a 'source' (the text itself)")
+    check_fits(task_type, obj)
     task_input: dict = {"taskObject": obj.source_ref if task_type in IMAGE_TYPES else obj.source}
     if categories is not None:
         task_input["labels"] = list(categories.labels)

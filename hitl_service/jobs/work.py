@@ -20,7 +20,7 @@ from hitl_service.jobs.categories import CategoryConfigError, LabelCategories, p
 from hitl_service.jobs.consolidate import ObjectAnswers, consolidate_builtin
 from hitl_service.jobs.lambdas import LambdaFailed, LambdaInvoker, parse_post_response, post_event
 from hitl_service.jobs.manifest import BadLine, DataObject, describe_bad_lines, read_manifest, split_uri
-from hitl_service.jobs.preprocess import PreprocessError, builtin_task_input
+from hitl_service.jobs.preprocess import PreprocessError, check_fits
 from hitl_service.output.storage import OutputConfigError, OutputNotFoundError
 from hitl_service.services.context import ServiceContext
 from hitl_service.store.jobs import FinishOutcome, IngestOutcome
@@ -96,7 +96,7 @@ def _prepare(job: dict, objs: list[DataObject], cats, invoker: LambdaInvoker | N
     if invoker is None:
         for o in objs:
             try:
-                builtin_task_input(task_type, o, cats, title=job["title"])  # checks the object fits the type
+                check_fits(task_type, o)
             except PreprocessError as exc:
                 bad.append(BadLine(o.index + 1, str(exc)))
                 continue
@@ -277,7 +277,7 @@ def write_output_manifest(ctx: ServiceContext, name: str, job: dict, storage) ->
             elif res:
                 chunks.append(json.dumps(_failed_line(obj.line, job, res[1:]), separators=(",", ":"), ensure_ascii=False))
             else:
-                chunks.append(obj.raw)
+                chunks.append(obj.raw.decode("utf-8", "replace"))
         batch.clear()
 
     for item in read_manifest(storage, job["manifest_uri"]):

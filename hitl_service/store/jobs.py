@@ -241,3 +241,18 @@ class JobStore:
 
     def queued(self, name: str) -> int:
         return int(self.r.zcard(keys.job_part(name, "queue")))
+
+    def progress(self, names: list[str]) -> list[dict]:
+        """Per job: objects out, pending, answered (awaiting consolidation) and answers so far."""
+        pipe = self.r.pipeline(transaction=False)
+        for n in names:
+            pipe.hmget(keys.job(n), ("out", "answers"))
+            pipe.llen(keys.job_part(n, "pending"))
+            pipe.zcard(keys.job_part(n, "answered"))
+        replies = pipe.execute()
+        out = []
+        for i in range(len(names)):
+            (objects_out, answers), pending, answered = replies[3 * i], replies[3 * i + 1], replies[3 * i + 2]
+            out.append({"out": int(objects_out or 0), "answers": int(answers or 0), "pending": int(pending),
+                        "answered": int(answered)})
+        return out

@@ -7,6 +7,8 @@ import re
 import time
 
 import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from hitl_service.domain.labeling import TaskType
 from tests.conftest import make_settings, wait_until
@@ -109,6 +111,13 @@ def test_text_classification_job_with_three_workers_writes_ground_truths_output(
     assert any("/consolidation-request/iteration-1/" in k for k in keys)
     assert any("/consolidation-response/iteration-1/" in k for k in keys)
     assert any("/manifests/intermediate/" in k for k in keys)
+    metrics = {(f.name, tuple(sorted(smp.labels.items()))): smp.value
+               for f in text_string_to_metric_families(requests.get(f"{service.url}/metrics", timeout=10).text)
+               for smp in f.samples}
+    assert metrics[("hitl_labeling_job_objects", (("job", name), ("state", "labeled")))] == 5
+    assert metrics[("hitl_labeling_job_objects", (("job", name), ("state", "out")))] == 0
+    assert metrics[("hitl_labeling_job_answers", (("job", name),))] == 15
+    assert metrics[("hitl_labeling_jobs", (("status", "Completed"),))] >= 1
 
 
 def test_missing_manifest_fails_the_job_naming_the_uri(sm, s3, job_worker):

@@ -16,6 +16,7 @@ if not redis.call('HGET', LEFT, id) then return {'closed', id} end
 local answers = cjson.decode(redis.call('HGET', ANSWERS, id) or '[]')
 table.insert(answers, cjson.decode(ARGV[4]))
 redis.call('HSET', ANSWERS, id, cjson.encode(answers))
+redis.call('HINCRBY', JOB, 'answers', 1)
 if #answers < num('workers_per_object') then return {'submitted', id, 'open'} end
 retire(id, now)
 redis.call('ZADD', ANSWERED, now, id)

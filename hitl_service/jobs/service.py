@@ -15,6 +15,7 @@ from hitl_service.jobs import tasktypes
 from hitl_service.jobs.manifest import split_uri
 from hitl_service.output.document import parse_output_path
 from hitl_service.services.context import ServiceContext, dispatch_safely
+from hitl_service.services.resources import webhooks_from_tags
 from hitl_service.store import keys
 from hitl_service.store.jobs import CreateOutcome, StopOutcome
 
@@ -103,6 +104,7 @@ def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
         raise ValidationError(
             f"Value {lifetime} at 'humanTaskConfig.taskAvailabilityLifetimeInSeconds' failed to satisfy "
             f"constraint: Member must have value less than or equal to {MAX_TASK_LIFETIME}")
+    hooks = webhooks_from_tags(req.get("Tags", []))
     team = _resolve_team(ctx, htc["WorkteamArn"])
     ui_kind, ui_ref = _resolve_ui(ctx, htc["UiConfig"])
     created = now_ms()
@@ -128,6 +130,7 @@ def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
         "classifiers": json.dumps(classifiers), "reference_code": uuid.uuid4().hex,
         "total": 0, "human_labeled": 0, "failed": 0, "skipped": 0, "out": 0, "released": 0, "seq": 0,
         "ingest_pos": 0, "ingest_done": 0, "bad_lines": 0, "failure_reason": "", "output_uri": "",
+        "webhooks": json.dumps(hooks),
     }
     if ctx.store.jobs.create(name, created, fields) is CreateOutcome.EXISTS:
         raise ResourceInUseError(f"Labeling job {name} already exists (names are not case sensitive)")

@@ -15,6 +15,7 @@ import secrets
 
 from hitl_service.domain.labeling import LabelingJobStatus, TaskType
 from hitl_service.domain.timefmt import now_ms
+from hitl_service.jobs import events
 from hitl_service.jobs import output as gt
 from hitl_service.jobs.categories import CategoryConfigError, LabelCategories, parse_categories
 from hitl_service.jobs.consolidate import ObjectAnswers, consolidate_builtin
@@ -42,7 +43,7 @@ def invoker_for(ctx: ServiceContext) -> LambdaInvoker:
 def fail(ctx: ServiceContext, name: str, reason: str) -> None:
     """Fail the job with a reason (kept under the model's 1024 characters)."""
     outcome = ctx.store.jobs.finish(name, now_ms(), "", reason[:1024])
-    ctx.store.jobs.deactivate(name)
+    _retire(ctx, name, ctx.store.jobs.get(name) or {})
     log.warning("labeling job failed job=%s outcome=%s reason=%s", name, outcome.value, reason)
 
 
@@ -313,7 +314,7 @@ def _run(ctx: ServiceContext, name: str, storage, renew) -> str:
         return "missing"
     status = LabelingJobStatus(job["status"])
     if status.terminal:
-        jobs.deactivate(name)
+        _retire(ctx, name, job)
         return status.value
     jobs.index(job["name"], int(job["created_ms"]))
     if status in (LabelingJobStatus.INITIALIZING, LabelingJobStatus.IN_PROGRESS) and job.get("ingest_done") != "1":
@@ -323,16 +324,22 @@ def _run(ctx: ServiceContext, name: str, storage, renew) -> str:
         renew()
     job = jobs.get(name) or job
     if LabelingJobStatus(job["status"]).terminal:
-        jobs.deactivate(name)
+        _retire(ctx, name, job)
         return job["status"]
     if expired.finish or _ready(ctx, name):
         uri = write_output_manifest(ctx, name, job, storage)
         outcome = jobs.finish(name, now_ms(), uri)
-        if outcome in (FinishOutcome.COMPLETED, FinishOutcome.STOPPED, FinishOutcome.ALREADY):
-            jobs.deactivate(name)
         log.info("labeling job finish job=%s outcome=%s output=%s", name, outcome.value, uri)
+        if outcome in (FinishOutcome.COMPLETED, FinishOutcome.STOPPED, FinishOutcome.ALREADY):
+            _retire(ctx, name, jobs.get(name) or job)
         return outcome.value
     return job["status"]
+
+
+def _retire(ctx: ServiceContext, name: str, job: dict) -> None:
+    """A terminal job leaves the active set once its status-change event reached every webhook."""
+    if not job or events.deliver(ctx, name, job):
+        ctx.store.jobs.deactivate(name)
 
 
 def _ready(ctx: ServiceContext, name: str) -> bool:

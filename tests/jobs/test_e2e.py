@@ -16,6 +16,7 @@ from tests.jobs.conftest import s3_client
 from tests.jobs.helpers import TEXT_TEMPLATE, Bot, categories_doc, job_request
 from hitl_service.store import keys
 from tests.support import resources as R
+from tests.workers.conftest import WebhookReceiver
 
 BUCKET = "gt-data"
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$")
@@ -120,15 +121,32 @@ def test_text_classification_job_with_three_workers_writes_ground_truths_output(
     assert metrics[("hitl_labeling_jobs", (("status", "Completed"),))] >= 1
 
 
-def test_missing_manifest_fails_the_job_naming_the_uri(sm, s3, job_worker):
-    team_arn, ui_arn = R.create_team(sm)[1], R.create_ui(sm)[1]
-    s3.put_object(Bucket=BUCKET, Key="in/cats2.json", Body=categories_doc("A", "B"))
-    name = R.unique("nomanifest")
-    sm.create_labeling_job(**job_request(name, team_arn, ui_arn, manifest=f"s3://{BUCKET}/in/absent.manifest",
-                                         categories=f"s3://{BUCKET}/in/cats2.json", output=f"s3://{BUCKET}/out"))
-    d = wait_until(lambda: finished(sm, name), timeout=30, message="the job to fail")
-    assert d["LabelingJobStatus"] == "Failed"
-    assert f"s3://{BUCKET}/in/absent.manifest" in d["FailureReason"]
+def test_missing_manifest_fails_the_job_naming_the_uri_and_tells_its_webhook(sm, s3, job_worker):
+    receiver = WebhookReceiver("whsec-jobs", fail_first=1).start()
+    try:
+        team_arn, ui_arn = R.create_team(sm)[1], R.create_ui(sm)[1]
+        s3.put_object(Bucket=BUCKET, Key="in/cats2.json", Body=categories_doc("A", "B"))
+        name = R.unique("nomanifest")
+        req = job_request(name, team_arn, ui_arn, manifest=f"s3://{BUCKET}/in/absent.manifest",
+                          categories=f"s3://{BUCKET}/in/cats2.json", output=f"s3://{BUCKET}/out")
+        req["Tags"] = [{"Key": "hitl:webhook-url", "Value": receiver.url},
+                       {"Key": "hitl:webhook-secret", "Value": "whsec-jobs"}]
+        sm.create_labeling_job(**req)
+        d = wait_until(lambda: finished(sm, name), timeout=30, message="the job to fail")
+        assert d["LabelingJobStatus"] == "Failed"
+        assert f"s3://{BUCKET}/in/absent.manifest" in d["FailureReason"]
+        # the first delivery is refused; the event is sent again, signed, with the same id
+        got = wait_until(lambda: [r for r in receiver.snapshot() if r["answered"] == 200], timeout=30,
+                         message="the job's webhook")
+        attempts = receiver.snapshot()
+        assert len({r["id"] for r in attempts}) == 1 and got[0]["verified"]
+        event = json.loads(got[0]["body"])
+        assert event["detail-type"] == "SageMaker Ground Truth Labeling Job State Change"
+        assert event["resources"] == [d["LabelingJobArn"]]
+        assert event["detail"]["LabelingJobStatus"] == "Failed"
+        assert "absent.manifest" in event["detail"]["FailureReason"]
+    finally:
+        receiver.stop()
 
 
 def test_manifest_without_a_valid_line_fails_and_names_the_lines(sm, s3, job_worker):

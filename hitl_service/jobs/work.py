@@ -22,7 +22,8 @@ from hitl_service.jobs.consolidate import ObjectAnswers, consolidate_builtin
 from hitl_service.jobs.lambdas import LambdaFailed, LambdaInvoker, parse_post_response, post_event
 from hitl_service.jobs.manifest import BadLine, DataObject, describe_bad_lines, read_manifest, split_uri
 from hitl_service.jobs.preprocess import PreprocessError, check_fits
-from hitl_service.output.storage import OutputConfigError, OutputNotFoundError
+from hitl_service.output.storage import OutputConfigError, OutputError, OutputNotFoundError
+from hitl_service.services.finalize import backoff_seconds
 from hitl_service.services.context import ServiceContext
 from hitl_service.store.jobs import FinishOutcome, IngestOutcome
 
@@ -200,6 +201,23 @@ def consolidate(ctx: ServiceContext, name: str, job: dict, storage) -> bool:
     taken = ctx.store.jobs.take_answered(name, now_ms(), CONSOLIDATION_HOLD_MS, CONSOLIDATION_BATCH)
     if not taken:
         return False
+    try:
+        _consolidate(ctx, name, job, storage, taken)
+    except OutputError as exc:
+        # storage is down or misconfigured: nothing was recorded, so the batch is simply done again
+        # later (the files written so far get the same bytes at the same keys)
+        attempt = int(job.get("consolidate_attempts") or 0) + 1
+        delay = backoff_seconds(attempt, ctx.settings.finalize_backoff_max_seconds)
+        ctx.store.jobs.set_fields(name, consolidate_attempts=attempt)
+        ctx.store.jobs.retry_answered_at(name, [o.object_id for o in taken], now_ms() + int(delay * 1000))
+        log.warning("consolidation output failed job=%s attempt=%s retry_in=%.1fs error=%s", name, attempt, delay, exc)
+        return False
+    if job.get("consolidate_attempts"):
+        ctx.store.jobs.set_fields(name, consolidate_attempts=0)
+    return True
+
+
+def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> None:
     layout = gt.JobLayout(job["output_path"], job["name"])
     task_type = TaskType(job["task_type"])
     attr = job["attribute"]
@@ -255,7 +273,6 @@ def consolidate(ctx: ServiceContext, name: str, job: dict, storage) -> bool:
                 "".join(r + "\n" for r in results.values() if not r.startswith("!")).encode())
     done, _ = ctx.store.jobs.record_results(name, now_ms(), results)
     log.info("consolidated job=%s batch=%s objects=%s recorded=%s", name, batch, len(taken), done)
-    return True
 
 
 def _failed_line(line: dict, job: dict, reason: str) -> dict:

@@ -176,6 +176,11 @@ class JobStore:
         flat = self._run("take_answered", name, now_ms, hold_ms, limit)
         return [AnsweredObject(int(flat[i]), flat[i + 1], json.loads(flat[i + 2])) for i in range(0, len(flat), 3)]
 
+    def retry_answered_at(self, name: str, ids: list[int], due_ms: int) -> None:
+        """Make held answered objects due again at ``due_ms`` (after a failed consolidation)."""
+        if ids:
+            self.r.zadd(keys.job_part(name, "answered"), {str(i): due_ms for i in ids}, xx=True)
+
     def record_results(self, name: str, now_ms: int, results: dict[int, str]) -> tuple[int, bool]:
         """Record consolidated lines (or '!reason' failures) once; (newly recorded, ready to finish)."""
         flat = [x for oid, res in results.items() for x in (oid, res)]

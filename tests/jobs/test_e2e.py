@@ -41,8 +41,7 @@ def job_worker(service, moto_server, worker_factory, tmp_path):
 
 
 def read_lines(s3, key: str) -> list[dict]:
-    body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read().decode()
-    return [json.loads(x) for x in body.splitlines() if x.strip()]
+    return read_lines_from(s3, BUCKET, key)
 
 
 def finished(sm, name: str) -> dict | None:
@@ -284,3 +283,44 @@ def test_task_availability_lifetime_fails_objects_nobody_answered(sm, service, s
     lines = read_lines(s3, f"out/{name}/manifests/output/output.manifest")
     failed = [x for x in lines if "failure-reason" in x.get("sentiment-metadata", {})]
     assert len(failed) == 2 and "lifetime" in failed[0]["sentiment-metadata"]["failure-reason"]
+
+
+def test_output_outage_delays_but_never_duplicates_or_loses_labels(sm, service, s3, moto_server, worker_factory,
+                                                                   tmp_path):
+    worker_factory(make_settings(service.settings.redis_url, str(tmp_path), output_backend="s3",
+                                 s3_endpoint_url=moto_server.url, s3_region="us-east-1", s3_access_key_id="testing",
+                                 s3_secret_access_key="testing", reaper_interval_seconds=0.3,
+                                 finalize_backoff_max_seconds=0.5), beat=True)
+    late = R.unique("late-bucket")
+    group = R.unique("outage")
+    team_arn, ui_arn = R.create_team(sm, groups=(group,))[1], R.create_ui(sm)[1]
+    s3.put_object(Bucket=BUCKET, Key="in/outage.manifest",
+                  Body="\n".join(json.dumps({"source": f"text {i}"}) for i in range(3)).encode())
+    s3.put_object(Bucket=BUCKET, Key="in/outage-cats.json", Body=categories_doc("A", "B"))
+    name = R.unique("outage")
+    # the output bucket does not exist yet: every output write fails until it does
+    sm.create_labeling_job(**job_request(name, team_arn, ui_arn, manifest=f"s3://{BUCKET}/in/outage.manifest",
+                                         categories=f"s3://{BUCKET}/in/outage-cats.json", output=f"s3://{late}/out",
+                                         workers=1))
+    bot = Bot(service, R.unique("outbot"), [group])
+    wait_until(lambda: bot.work(lambda t: {"crowd-classifier": {"label": "A"}}) or None, timeout=30,
+               message="the bot to answer")
+    wait_until(lambda: bot.work(lambda t: {"crowd-classifier": {"label": "A"}}) == 0 and
+               sm.describe_labeling_job(LabelingJobName=name)["LabelCounters"]["Unlabeled"] == 3 and
+               service.ctx.store.jobs.queued(name) == 0, timeout=30, message="every object answered")
+    time.sleep(2)  # several failed consolidation attempts
+    d = sm.describe_labeling_job(LabelingJobName=name)
+    assert d["LabelingJobStatus"] == "InProgress" and d["LabelCounters"]["HumanLabeled"] == 0
+    s3.create_bucket(Bucket=late)
+    d = wait_until(lambda: finished(sm, name), timeout=60, message="the job to complete after the outage")
+    assert d["LabelingJobStatus"] == "Completed" and d["LabelCounters"]["HumanLabeled"] == 3
+    keys_ = [o["Key"] for o in s3.list_objects_v2(Bucket=late, Prefix=f"out/{name}/")["Contents"]]
+    assert len([k for k in keys_ if "/worker-response/" in k]) == 3
+    assert len([k for k in keys_ if "/consolidated-annotation/output/" in k]) == 3
+    lines = read_lines_from(s3, late, f"out/{name}/manifests/output/output.manifest")
+    assert [x["sentiment-metadata"]["class-name"] for x in lines] == ["A", "A", "A"]
+
+
+def read_lines_from(s3, bucket: str, key: str) -> list[dict]:
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    return [json.loads(x) for x in body.splitlines() if x.strip()]

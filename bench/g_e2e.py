@@ -56,6 +56,13 @@ def main(argv=None) -> int:
         team = sm.create_workteam(WorkteamName="g2", Description="bots",
                                   MemberDefinitions=[{"OidcMemberDefinition": {"Groups": ["g2"]}}])["WorkteamArn"]
         ui = sm.create_human_task_ui(HumanTaskUiName="g2", UiTemplate={"Content": TEXT_TEMPLATE})["HumanTaskUiArn"]
+        # reviewer accounts first: their password hashing is not part of the job's time
+        bots = []
+        for i in range(3):
+            add_reviewer(svc.ctx, f"bot{i}", "bench-password", ["g2"])
+            http = requests.Session()
+            http.auth = (f"bot{i}", "bench-password")
+            bots.append(http)
         client = redis.Redis.from_url(server.url)
         baseline = client.info("memory")["used_memory"]
         t_create = time.monotonic()
@@ -67,12 +74,6 @@ def main(argv=None) -> int:
         ingested_bytes = client.info("memory")["used_memory"] - baseline
         avg_line = sum(len(x) for x in lines) / len(lines)
         per_object = ingested_bytes / args.objects - avg_line
-        bots = []
-        for i in range(3):
-            add_reviewer(svc.ctx, f"bot{i}", "bench-password", ["g2"])
-            http = requests.Session()
-            http.auth = (f"bot{i}", "bench-password")
-            bots.append(http)
         spans: list[tuple[float, float, int]] = []
 
         def bot(http):

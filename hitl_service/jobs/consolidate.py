@@ -20,11 +20,22 @@ class ObjectAnswers:
 
 @dataclasses.dataclass(frozen=True)
 class Consolidated:
-    """The label value and the per-type metadata fields for one object (``None`` value: no usable answer)."""
+    """The label value and the per-type metadata fields for one object (``None`` value: no usable answer).
+
+    ``png`` is set for segmentation: the consolidated mask, written to the output and the value
+    then becomes its ``s3://`` URI.
+    """
 
     object_id: int
     value: object
     meta: dict
+    png: bytes | None = None
+
+
+# GT draws the background white; the classes keep the colours the reviewers' tool used
+BACKGROUND = "#ffffff"
+DEFAULT_COLORS = ("#2ca02c", "#1f77b4", "#ff7f0e", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                  "#bcbd22", "#17becf")
 
 
 def _find(content: dict, key: str):
@@ -184,6 +195,68 @@ def _spans(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolid
     return out
 
 
+def _hex_rgb(color: str) -> tuple[int, int, int]:
+    c = color.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+
+def _decode_mask(found: dict, labels: tuple[str, ...]) -> tuple[np.ndarray, dict[str, str]] | None:
+    """Class ids (0 background, k+1 for labels[k]) of a crowd-semantic-segmentation answer's PNG."""
+    import base64
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        data = base64.b64decode((found.get("labeledImage") or {}).get("pngImageData") or "")
+        rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.int64)
+    except (ValueError, UnidentifiedImageError, OSError):
+        return None
+    packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    ids = np.zeros(packed.shape, np.uint8)
+    colors = {}
+    for name, mapping in (found.get("labelMappings") or {}).items():
+        if name in labels and isinstance(mapping, dict) and mapping.get("color"):
+            r, g, b = _hex_rgb(mapping["color"])
+            ids[packed == ((r << 16) | (g << 8) | b)] = labels.index(name) + 1
+            colors[name] = mapping["color"]
+    return ids, colors
+
+
+def _masks(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolidated]:
+    import io
+
+    from PIL import Image
+
+    from hitl_service.consolidation.masks import consolidate_mask
+
+    out = []
+    for obj in batch:
+        decoded, colors = [], {}
+        for a in obj.answers:
+            found = _find(a["answerContent"], "labeledImage")
+            got = _decode_mask(found, labels) if found else None
+            if got is not None:
+                decoded.append(got[0])
+                colors.update(got[1])
+        shapes = {m.shape for m in decoded}
+        if not decoded or len(shapes) != 1:
+            out.append(Consolidated(obj.object_id, None, {}))
+            continue
+        res = consolidate_mask(np.stack(decoded), n_classes=len(labels) + 1)
+        palette = [BACKGROUND] + [colors.get(n, DEFAULT_COLORS[i % len(DEFAULT_COLORS)]) for i, n in enumerate(labels)]
+        rgb = np.zeros(res.mask.shape + (3,), np.uint8)
+        for k, color in enumerate(palette):
+            rgb[res.mask == k] = _hex_rgb(color)
+        buf = io.BytesIO()
+        Image.fromarray(rgb, "RGB").save(buf, format="PNG")
+        present = sorted({int(k) for k in np.unique(res.mask)})
+        color_map = {str(k): {"class-name": "BACKGROUND" if k == 0 else labels[k - 1], "hex-color": palette[k],
+                              "confidence": _r(res.class_confidence[k])} for k in present}
+        out.append(Consolidated(obj.object_id, "", {"internal-color-map": color_map}, png=buf.getvalue()))
+    return out
+
+
 def consolidate_builtin(task_type: TaskType, batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolidated]:
     """Consolidate a batch of objects of one job with the built-in method for its task type."""
     if task_type in (TaskType.IMAGE_CLASSIFICATION, TaskType.TEXT_CLASSIFICATION):
@@ -194,4 +267,6 @@ def consolidate_builtin(task_type: TaskType, batch: list[ObjectAnswers], labels:
         return _boxes(batch, labels)
     if task_type is TaskType.NAMED_ENTITY_RECOGNITION:
         return _spans(batch, labels)
+    if task_type is TaskType.SEMANTIC_SEGMENTATION:
+        return _masks(batch, labels)
     raise ValueError(f"no built-in consolidation for {task_type.value}")

@@ -53,6 +53,9 @@ class JobLayout:
     def consolidated_output(self, object_id: int, ms: int) -> str:
         return f"{self.root}/annotations/consolidated-annotation/output/{object_id}/{_stamp(ms)}.json"
 
+    def consolidated_mask(self, object_id: int, ms: int) -> str:
+        return f"{self.root}/annotations/consolidated-annotation/output/{object_id}/{_stamp(ms)}.png"
+
     @property
     def annotations_uri(self) -> str:
         return self.uri(f"{self.root}/annotations")

@@ -8,6 +8,7 @@ so a crash or a second message at any point changes nothing that was already don
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import hashlib
 import json
 import logging
@@ -259,6 +260,10 @@ def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> N
             if c.value is None:
                 results[o.object_id] = "!no worker gave a usable answer"
                 continue
+            if c.png is not None:
+                mask_key = layout.consolidated_mask(o.object_id, _last_ms(o.answers))
+                storage.put(layout.bucket, mask_key, c.png, content_type="image/png")
+                c = dataclasses.replace(c, value=layout.uri(mask_key))
             meta = gt.metadata(task_type, job["name"], _last_ms(o.answers), **c.meta)
             response.append({"datasetObjectId": str(o.object_id),
                              "consolidatedAnnotation": {"content": {attr: c.value, f"{attr}-metadata": meta}}})

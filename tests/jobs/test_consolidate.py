@@ -47,3 +47,45 @@ def test_boxes_without_any_answer_are_reported_as_unusable():
     got = consolidate_builtin(TaskType.BOUNDING_BOX, batch, ("dog",))
     assert got[0].value == {"image_size": [{"width": 10, "height": 10, "depth": 3}], "annotations": []}
     assert got[1].value is None
+
+
+def _png(ids, colors):
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    palette = {0: (255, 255, 255), 1: (255, 127, 14), 2: (31, 119, 180)}
+    rgb = np.zeros(ids.shape + (3,), np.uint8)
+    for k, c in palette.items():
+        rgb[ids == k] = c
+    buf = io.BytesIO()
+    Image.fromarray(rgb, "RGB").save(buf, format="PNG")
+    return {"crowd-semantic-segmentation": {
+        "labeledImage": {"pngImageData": base64.b64encode(buf.getvalue()).decode()},
+        "labelMappings": colors, "inputImageProperties": {"width": ids.shape[1], "height": ids.shape[0]}}}
+
+
+def test_segmentation_masks_vote_per_pixel_into_a_png_and_internal_color_map():
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    colors = {"road": {"color": "#ff7f0e"}, "car": {"color": "#1f77b4"}}
+    base = np.zeros((12, 16), np.uint8)
+    base[6:, :] = 1          # road on the lower half
+    base[2:5, 3:8] = 2       # a car
+    other = base.copy()
+    other[0, 0] = 2          # one reviewer's stray pixel
+    batch = [ObjectAnswers(5, answers(_png(base, colors), _png(base, colors), _png(other, colors)))]
+    got = consolidate_builtin(TaskType.SEMANTIC_SEGMENTATION, batch, ("road", "car"))[0]
+    decoded = np.asarray(Image.open(io.BytesIO(got.png)).convert("RGB"))
+    assert decoded.shape == (12, 16, 3)
+    assert tuple(decoded[8, 8]) == (255, 127, 14) and tuple(decoded[3, 4]) == (31, 119, 180)
+    assert tuple(decoded[0, 0]) == (255, 255, 255)  # outvoted
+    cmap = got.meta["internal-color-map"]
+    assert cmap["0"]["class-name"] == "BACKGROUND" and cmap["0"]["hex-color"] == "#ffffff"
+    assert cmap["1"] == {"class-name": "road", "hex-color": "#ff7f0e", "confidence": cmap["1"]["confidence"]}
+    assert cmap["2"]["class-name"] == "car" and 0 < cmap["2"]["confidence"] <= 1

@@ -110,6 +110,8 @@ def test_task_type_comes_from_the_builtin_arns_and_they_must_agree(sm, team_and_
     with pytest.raises(ClientError) as excinfo:
         sm.create_labeling_job(**job_request("nocats", *team_and_ui, categories=None))
     error_of(excinfo, "ValidationException", "LabelCategoryConfigS3Uri")
+    seg = job_request("seg-ok", *team_and_ui, task_type=TaskType.SEMANTIC_SEGMENTATION, attribute="mask-ref")
+    assert sm.create_labeling_job(**seg)["LabelingJobArn"].endswith("/seg-ok")
     custom = job_request("custom-ok", *team_and_ui, categories=None,
                          pre="arn:aws:lambda:us-east-1:111122223333:function:my-pre",
                          post="arn:aws:lambda:us-east-1:111122223333:function:my-post")

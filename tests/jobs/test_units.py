@@ -205,3 +205,27 @@ def test_ground_truth_output_layout_and_lines():
     item = output.consolidation_request_item(3, {"source": "txt"}, [{"workerId": "w1", "answerContent": {"a": 1}}])
     assert item == {"datasetObjectId": "3", "dataObject": {"content": "txt"},
                     "annotations": [{"workerId": "w1", "annotationData": {"content": '{"a":1}'}}]}
+
+
+# ---- CLI helpers --------------------------------------------------------------------------------
+
+
+def test_manifest_filter_keeps_matching_single_and_multi_label_lines_unchanged():
+    from hitl_service.jobs.cli import filter_lines
+
+    lines = [
+        json.dumps({"source-ref": "a", "species": 1, "species-metadata": {"class-name": "dog"}}).encode(),
+        json.dumps({"source-ref": "b", "species": 0, "species-metadata": {"class-name": "cat"}}).encode(),
+        json.dumps({"source-ref": "c", "species": [0, 1], "species-metadata": {"class-map": {"0": "cat", "1": "dog"}}}).encode(),
+        json.dumps({"source-ref": "d", "species-metadata": {"failure-reason": "x"}}).encode(),
+        b"", b"not json",
+    ]
+    assert list(filter_lines(lines, "species", "dog")) == [lines[0], lines[2]]
+    assert list(filter_lines(lines, "other", "dog")) == []
+
+
+def test_watch_progress_line():
+    from hitl_service.jobs.cli import progress_line
+
+    line = progress_line({"total": "10", "human_labeled": "4", "failed": "1", "status": "InProgress"}, width=10)
+    assert line == "[#####.....] 4/10 labelled, 1 failed  InProgress"

@@ -59,3 +59,74 @@ def test_reviewer_labels_job_objects_in_the_browser(service, sm, worker_factory,
     assert [(x["source"], x["sentiment-metadata"]["class-name"]) for x in lines] == \
         [("Great pasta", "Positive"), ("Rude waiter", "Negative")]
     assert d["LabelCounters"]["HumanLabeled"] == 2
+
+
+BOX_TEMPLATE = """<script src="https://assets.crowd.aws/crowd-html-elements.js"></script>
+<crowd-form>
+  <crowd-bounding-box name="annotatedResult" src="{{ task.input.taskObject | grant_read_access }}"
+                      header="{{ task.input.header }}" labels="{{ task.input.labels | to_json | escape }}">
+    <short-instructions>{{ task.input.shortInstruction }}</short-instructions>
+  </crowd-bounding-box>
+</crowd-form>
+"""
+
+
+def test_reviewer_draws_a_bounding_box_for_a_job_in_the_browser(service, sm, worker_factory, page):
+    import io
+
+    from PIL import Image
+
+    from hitl_service.domain.labeling import TaskType
+
+    # the worker reads the manifest from, and the page serves the image out of, the service's data dir
+    worker_factory(make_settings(service.settings.redis_url, service.settings.data_dir,
+                                 reaper_interval_seconds=0.3), beat=True)
+    bucket = R.unique("gt-boxes")
+    data = Path(service.settings.data_dir, "s3", bucket)
+    data.mkdir(parents=True)
+    buf = io.BytesIO()
+    Image.new("RGB", (400, 300), (200, 220, 240)).save(buf, format="PNG")
+    (data / "street.png").write_bytes(buf.getvalue())
+    (data / "in.manifest").write_text(json.dumps({"source-ref": f"s3://{bucket}/street.png"}) + "\n")
+    (data / "cats.json").write_bytes(categories_doc("car", "bike", short="Box every car"))
+    team_arn = R.create_team(sm, groups=["box-drawers"])[1]
+    ui_arn = R.create_ui(sm, template=BOX_TEMPLATE)[1]
+    sm.create_labeling_job(**job_request("box-job", team_arn, ui_arn, task_type=TaskType.BOUNDING_BOX,
+                                         attribute="vehicles", manifest=f"s3://{bucket}/in.manifest",
+                                         categories=f"s3://{bucket}/cats.json", output=f"s3://{bucket}/out",
+                                         workers=1))
+    wait_until(lambda: sm.describe_labeling_job(LabelingJobName="box-job")["LabelingJobStatus"] == "InProgress",
+               message="the job to start")
+    reviewers.add_reviewer(service.ctx, "bo", "correct-horse", ["box-drawers"])
+    login(page, service, "bo", "correct-horse")
+    page.get_by_role("button", name="Start working").click()
+    expect(page.get_by_text("Box every car")).to_be_visible()
+    fl = page.frame_locator("#task-frame")
+    fl.locator("crowd-bounding-box[image-loaded]").wait_for()
+    img = fl.locator("crowd-bounding-box .simg")
+    img.scroll_into_view_if_needed()
+    box = img.bounding_box()
+    sx, sy = 400 / box["width"], 300 / box["height"]
+    fl.get_by_role("radio", name="car").click()
+    x0, y0 = box["x"] + 40 / sx, box["y"] + 30 / sy
+    x1, y1 = box["x"] + 240 / sx, box["y"] + 130 / sy
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, steps=3)
+    page.mouse.move(x1, y1, steps=3)
+    page.mouse.up()
+    expect(fl.locator("crowd-bounding-box .bbox")).to_have_count(1)
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("All done: no more tasks are waiting.")).to_be_visible()
+
+    wait_until(lambda: sm.describe_labeling_job(LabelingJobName="box-job")["LabelingJobStatus"] == "Completed",
+               message="the box job to complete")
+    out = data / "out" / "box-job" / "manifests" / "output" / "output.manifest"
+    line = json.loads(out.read_text())
+    assert line["vehicles"]["image_size"] == [{"width": 400, "height": 300, "depth": 3}]
+    [drawn] = line["vehicles"]["annotations"]
+    assert drawn["class_id"] == 0
+    assert abs(drawn["left"] - 40) <= 3 and abs(drawn["top"] - 30) <= 3
+    assert abs(drawn["width"] - 200) <= 4 and abs(drawn["height"] - 100) <= 4
+    assert line["vehicles-metadata"]["class-map"] == {"0": "car"}
+    assert line["vehicles-metadata"]["type"] == "groundtruth/object-detection"

@@ -24,6 +24,15 @@ def page(browser):  # noqa: F811
     context.close()
 
 
+def open_first_task(page, service, sm, job: str, reviewer: str, group: str) -> None:
+    """Once the job is running, sign a new reviewer of ``group`` in and press Start working."""
+    wait_until(lambda: sm.describe_labeling_job(LabelingJobName=job)["LabelingJobStatus"] == "InProgress",
+               message="the job to start")
+    reviewers.add_reviewer(service.ctx, reviewer, "correct-horse", [group])
+    login(page, service, reviewer, "correct-horse")
+    page.get_by_role("button", name="Start working").click()
+
+
 def test_reviewer_labels_job_objects_in_the_browser(service, sm, worker_factory, tmp_path, page):
     worker_factory(make_settings(service.settings.redis_url, str(tmp_path), reaper_interval_seconds=0.3), beat=True)
     data = Path(tmp_path, "s3", "gt-browser")
@@ -35,11 +44,7 @@ def test_reviewer_labels_job_objects_in_the_browser(service, sm, worker_factory,
     sm.create_labeling_job(**job_request("browser-job", team_arn, ui_arn, manifest="s3://gt-browser/in.manifest",
                                          categories="s3://gt-browser/cats.json", output="s3://gt-browser/out",
                                          workers=1))
-    wait_until(lambda: sm.describe_labeling_job(LabelingJobName="browser-job")["LabelingJobStatus"] == "InProgress",
-               message="the job to start")
-    reviewers.add_reviewer(service.ctx, "jo", "correct-horse", ["browser-raters"])
-    login(page, service, "jo", "correct-horse")
-    page.get_by_role("button", name="Start working").click()
+    open_first_task(page, service, sm, "browser-job", "jo", "browser-raters")
 
     expect(page.get_by_role("heading", name="Sentiment")).to_be_visible()
     expect(page.get_by_text("Pick the sentiment of the sentence")).to_be_visible()
@@ -95,11 +100,7 @@ def test_reviewer_draws_a_bounding_box_for_a_job_in_the_browser(service, sm, wor
                                          attribute="vehicles", manifest=f"s3://{bucket}/in.manifest",
                                          categories=f"s3://{bucket}/cats.json", output=f"s3://{bucket}/out",
                                          workers=1))
-    wait_until(lambda: sm.describe_labeling_job(LabelingJobName="box-job")["LabelingJobStatus"] == "InProgress",
-               message="the job to start")
-    reviewers.add_reviewer(service.ctx, "bo", "correct-horse", ["box-drawers"])
-    login(page, service, "bo", "correct-horse")
-    page.get_by_role("button", name="Start working").click()
+    open_first_task(page, service, sm, "box-job", "bo", "box-drawers")
     expect(page.get_by_text("Box every car")).to_be_visible()
     fl = page.frame_locator("#task-frame")
     fl.locator("crowd-bounding-box[image-loaded]").wait_for()

@@ -8,47 +8,11 @@ index, active set) are written in their own steps.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 
+from hitl_service.domain.labeling import (  # noqa: F401 - re-exported for callers
+    CreateOutcome, FinishOutcome, IngestOutcome, LeaseOutcome, StopOutcome)
 from hitl_service.store import keys
-
-
-class CreateOutcome(enum.Enum):
-    CREATED = "created"
-    EXISTS = "exists"
-
-
-class StopOutcome(enum.Enum):
-    STOPPING = "stopping"
-    MISSING = "missing"
-    NOT_RUNNING = "status"
-
-
-class IngestOutcome(enum.Enum):
-    OK = "ok"
-    FINISH = "finish"      # nothing left but writing the output
-    STALE = "stale"        # this batch was applied already (a repeated task)
-    CLOSED = "closed"      # the job stopped or failed meanwhile
-    MISSING = "missing"
-
-
-class FinishOutcome(enum.Enum):
-    COMPLETED = "Completed"
-    STOPPED = "Stopped"
-    FAILED = "failed"
-    ALREADY = "already"
-    BUSY = "busy"          # objects are still out or answered
-    MISSING = "missing"
-
-
-class LeaseOutcome(enum.Enum):
-    OK = "ok"
-    RELEASED = "released"
-    NO_LEASE = "nolease"
-    NOT_YOURS = "notyours"
-    EXPIRED = "expired"
-    CLOSED = "closed"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,6 +8,7 @@ import json
 import sys
 
 from hitl_service.errors import HitlError
+from hitl_service.jobs import cli as jobs_cli
 
 
 def _context():
@@ -169,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     ld.add_argument("name")
     ld.set_defaults(func=cmd_loops_describe)
 
+    jobs_cli.register(sub)
     ev = sub.add_parser("events", help="webhook deliveries").add_subparsers(dest="action", required=True)
     el = ev.add_parser("list", help="recent webhook delivery attempts, newest first")
     el.add_argument("--limit", type=int, default=50)

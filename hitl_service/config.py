@@ -21,6 +21,17 @@ def _keys(raw: str) -> dict[str, str]:
     return pairs
 
 
+def _lambda_endpoints(raw: str) -> dict[str, str]:
+    """``arn-or-function-name=url,...`` (ARNs hold ':' but never '=' or ',')."""
+    out = {}
+    for entry in filter(None, (e.strip() for e in raw.split(","))):
+        target, sep, url = entry.partition("=")
+        if not sep or not target.strip() or not url.strip():
+            raise ValueError("HITL_LAMBDA_ENDPOINTS entries must look like FUNCTION_ARN=URL")
+        out[target.strip()] = url.strip()
+    return out
+
+
 def _broker_from(redis_url: str) -> str:
     """Default broker: the same Redis server (or Sentinel group), the next database."""
     from hitl_service.store import sentinel
@@ -80,6 +91,13 @@ class Settings:
     # the review task frame: False lets templates load scripts, styles, fonts and media from any https
     # origin (as AWS does); True keeps them to this service only
     task_frame_strict_csp: bool = False
+    # labeling jobs: where custom PRE/POST functions are invoked (None: AWS Lambda itself), per-ARN
+    # (or per function name) Invoke URLs, attempts before an object counts FailedNonRetryableError
+    lambda_endpoint_url: str | None = None
+    lambda_endpoints: dict[str, str] = dataclasses.field(default_factory=dict)
+    lambda_attempts: int = 4
+    lambda_backoff_seconds: float = 0.5
+    job_ingest_batch: int = 5000
 
     def __post_init__(self):
         if not self.broker_url:
@@ -152,6 +170,11 @@ class Settings:
         put("finalize_backoff_max_seconds", "HITL_FINALIZE_BACKOFF_MAX_SECONDS", float)
         put("webhook_backoff_max_seconds", "HITL_WEBHOOK_BACKOFF_MAX_SECONDS", float)
         put("log_level", "HITL_LOG_LEVEL")
+        put("lambda_endpoint_url", "HITL_LAMBDA_ENDPOINT_URL")
+        put("lambda_endpoints", "HITL_LAMBDA_ENDPOINTS", _lambda_endpoints)
+        put("lambda_attempts", "HITL_LAMBDA_ATTEMPTS", int)
+        put("lambda_backoff_seconds", "HITL_LAMBDA_BACKOFF_SECONDS", float)
+        put("job_ingest_batch", "HITL_JOB_INGEST_BATCH", int)
         put("session_cookie_secure", "HITL_SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true", "yes"))
         put("task_frame_strict_csp", "HITL_TASK_FRAME_STRICT_CSP", lambda v: v.lower() in ("1", "true", "yes"))
         values.update(overrides)

@@ -9,6 +9,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from hitl_service.domain.timefmt import now_ms
 from hitl_service.extensions import current_ctx
 from hitl_service.domain.states import LoopStatus
+from hitl_service.jobs.metrics import JobsCollector
 
 bp = Blueprint("ops", __name__)
 
@@ -80,4 +81,5 @@ class RedisCollector:
 def metrics():
     registry = CollectorRegistry()
     registry.register(RedisCollector(current_ctx()))
+    registry.register(JobsCollector(current_ctx()))
     return Response(generate_latest(registry), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -15,7 +15,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         from workers import broker
 
         broker.install()
-    app = Celery("hitl", broker=settings.broker_url, include=["workers.tasks"])
+    app = Celery("hitl", broker=settings.broker_url, include=["workers.tasks", "workers.jobs"])
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -32,6 +32,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "reap-expired-leases": {"task": "hitl.reap_expired_leases", "schedule": settings.reaper_interval_seconds},
             "expire-due-loops": {"task": "hitl.expire_due_loops", "schedule": settings.reaper_interval_seconds},
             "sweep-outboxes": {"task": "hitl.sweep_outboxes", "schedule": settings.reaper_interval_seconds},
+            "labeling-jobs-tick": {"task": "hitl.jobs.tick", "schedule": settings.reaper_interval_seconds},
         },
     )
     if settings.broker_is_amqp:

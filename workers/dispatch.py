@@ -37,3 +37,6 @@ class CeleryDispatcher:
 
     def deliver_events(self) -> None:
         self.app.send_task("hitl.deliver_events")
+
+    def job_work(self, job_name: str) -> None:
+        self.app.send_task("hitl.jobs.work", args=[job_name])

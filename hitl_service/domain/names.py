@@ -27,6 +27,9 @@ class ArnFactory:
     def human_task_ui(self, name: str) -> str:
         return self._arn("human-task-ui", name)
 
+    def labeling_job(self, name: str) -> str:
+        return self._arn("labeling-job", name.lower())
+
     def workteam(self, name: str) -> str:
         return self._arn("workteam", f"private-crowd/{name}")
 

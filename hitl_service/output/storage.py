@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol, runtime_checkable
 
 import boto3
 import botocore.exceptions
@@ -68,6 +68,9 @@ class OutputStorage(Protocol):
 
     def read_url(self, bucket: str, key: str, expires_in: int) -> str:
         """A URL a reviewer's browser can GET for ``expires_in`` seconds."""
+
+    def iter_lines(self, bucket: str, key: str) -> Iterator[bytes]:
+        """The object's lines (without line endings) read as a stream, never the whole object at once."""
 
 
 def _check_expiry(expires_in: int) -> None:
@@ -168,6 +171,19 @@ class LocalDirectoryStorage:
             raise OutputNotFoundError(f"no object bucket={bucket} key={key}", code="NoSuchKey") from None
         except OSError as exc:
             raise _os_error(exc, "get", bucket, key) from exc
+
+    def iter_lines(self, bucket: str, key: str) -> Iterator[bytes]:
+        """The file's lines, read through a buffered file object."""
+        path = self.path_for(bucket, key)
+        try:
+            f = path.open("rb")
+        except FileNotFoundError:
+            raise OutputNotFoundError(f"no object bucket={bucket} key={key}", code="NoSuchKey") from None
+        except OSError as exc:
+            raise _os_error(exc, "get", bucket, key) from exc
+        with f:
+            for line in f:
+                yield line.rstrip(b"\r\n")
 
     def read_url(self, bucket: str, key: str, expires_in: int) -> str:
         """A download URL from the web app's signer (the app serves the file when the URL checks out)."""
@@ -280,22 +296,42 @@ class S3Storage:
         except botocore.exceptions.BotoCoreError as exc:
             raise _s3_error(exc, "head", bucket, key) from exc
 
-    def get(self, bucket: str, key: str) -> bytes:
-        """GET the object's bytes."""
+    def _get_object(self, bucket: str, key: str) -> dict:
+        """get_object with the backend's errors (OutputNotFoundError for a missing key)."""
         try:
-            response = self.client.get_object(Bucket=bucket, Key=key)
-            with response["Body"] as stream:
-                return stream.read()
+            return self.client.get_object(Bucket=bucket, Key=key)
         except botocore.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise OutputNotFoundError(f"no object bucket={bucket} key={key}", code="NoSuchKey") from None
             raise _s3_error(exc, "get", bucket, key) from exc
         except botocore.exceptions.BotoCoreError as exc:
             raise _s3_error(exc, "get", bucket, key) from exc
+
+    def get(self, bucket: str, key: str) -> bytes:
+        """GET the object's bytes."""
+        response = self._get_object(bucket, key)
+        try:
+            with response["Body"] as stream:
+                return stream.read()
+        except botocore.exceptions.BotoCoreError as exc:
+            raise _s3_error(exc, "get", bucket, key) from exc
         except OSError as exc:
             # a connection dropped mid-body surfaces from urllib3 as a plain OSError subclass
             raise OutputWriteError(f"s3 get failed bucket={bucket} key={key}: {exc}",
                                    code=type(exc).__name__) from exc
+
+    def iter_lines(self, bucket: str, key: str) -> Iterator[bytes]:
+        """GET the object and yield its lines as the body arrives (botocore's StreamingBody chunks)."""
+        # the StreamingBody itself: its context manager hands out the raw stream, which lacks iter_lines
+        body = self._get_object(bucket, key)["Body"]
+        try:
+            for line in body.iter_lines(chunk_size=1 << 16):
+                yield line.rstrip(b"\r")
+        except (botocore.exceptions.BotoCoreError, OSError) as exc:
+            raise OutputWriteError(f"s3 get failed bucket={bucket} key={key}: {exc}",
+                                   code=type(exc).__name__) from exc
+        finally:
+            body.close()
 
     def read_url(self, bucket: str, key: str, expires_in: int) -> str:
         """A SigV4 presigned GET URL (no network call; it is reachable wherever the endpoint is)."""

@@ -10,6 +10,7 @@ from hitl_service.api.common import json_response
 from hitl_service.errors import HitlError, InternalServerError, ValidationError, ServiceUnavailableError
 from hitl_service.extensions import current_ctx
 from hitl_service.review.auth import current_reviewer, login_session, reviewer_required
+from hitl_service.jobs import review as job_review
 from hitl_service.services import review, reviewers
 
 bp = Blueprint("review_api", __name__, url_prefix="/review/api")
@@ -89,6 +90,8 @@ def claim():
     if team is not None and not isinstance(team, str):
         raise ValidationError("workteam must be a string")
     assignment = review.claim_next_assignment(current_ctx(), current_reviewer(), team)
+    if assignment is None:  # labeling-job objects share the reviewer's queue, after waiting loops
+        assignment = job_review.claim(current_ctx(), current_reviewer(), team)
     return json_response({"assignment": assignment})
 
 
@@ -96,6 +99,8 @@ def claim():
 @reviewer_required
 def show(token):
     ctx = current_ctx()
+    if job_review.is_job_token(token):
+        return json_response(job_review.show(ctx, current_reviewer(), token))
     lease, loop = review.get_assignment(ctx, current_reviewer(), token)
     view = review.assignment_view(ctx, token, lease, loop)
     view["input"] = json.loads(loop["input"])
@@ -105,12 +110,17 @@ def show(token):
 @bp.post("/assignments/<token>/heartbeat")
 @reviewer_required
 def heartbeat(token):
+    if job_review.is_job_token(token):
+        return json_response(job_review.heartbeat(current_ctx(), current_reviewer(), token))
     return json_response(review.extend_lease(current_ctx(), current_reviewer(), token))
 
 
 @bp.post("/assignments/<token>/release")
 @reviewer_required
 def release(token):
+    if job_review.is_job_token(token):
+        job_review.release(current_ctx(), current_reviewer(), token)
+        return json_response({"released": True})
     review.release_assignment(current_ctx(), current_reviewer(), token)
     return json_response({"released": True})
 
@@ -121,4 +131,6 @@ def submit(token):
     body = _body()
     if "answerContent" not in body:
         raise ValidationError("Body must be {\"answerContent\": {...}}")
+    if job_review.is_job_token(token):
+        return json_response(job_review.submit(current_ctx(), current_reviewer(), token, body["answerContent"]))
     return json_response(review.submit_answer(current_ctx(), current_reviewer(), token, body["answerContent"]))

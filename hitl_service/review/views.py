@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 
 from hitl_service.errors import HitlError, LeaseError, ReviewerAuthError
 from hitl_service.extensions import current_ctx
+from hitl_service.jobs import review as job_review
 from hitl_service.review import liquid
 from hitl_service.review.api import bp as api_bp
 from hitl_service.review.auth import check_csrf, csrf_token, current_reviewer, login_session
@@ -95,6 +96,8 @@ def start_working():
     check_csrf(request.form.get("csrf_token"))
     team = request.form.get("workteam") or None
     assignment = review.claim_next_assignment(current_ctx(), record, team)
+    if assignment is None:  # labeling-job objects share the reviewer's queue, after waiting loops
+        assignment = job_review.claim(current_ctx(), record, team)
     if assignment is None:
         return redirect(url_for("review.queue", message="No tasks are waiting in your queues."))
     return redirect(url_for("review.task", token=assignment["token"]))
@@ -107,10 +110,13 @@ def task(token):
         return redirect(url_for("review.login"))
     ctx = current_ctx()
     try:
-        lease, loop = review.get_assignment(ctx, record, token)
+        if job_review.is_job_token(token):
+            view = job_review.show(ctx, record, token)
+        else:
+            lease, loop = review.get_assignment(ctx, record, token)
+            view = review.assignment_view(ctx, token, lease, loop)
     except LeaseError as exc:
         return redirect(url_for("review.queue", message=exc.message))
-    view = review.assignment_view(ctx, token, lease, loop)
     return render_template("review/task.html", reviewer=record, a=view, csrf=csrf_token(),
                            config=json.dumps({"token": token, "csrf": csrf_token(),
                                               "expiresAt": view["expiresAt"], "deadlineAt": view["deadlineAt"]}))
@@ -173,20 +179,31 @@ def frame(token):
     headers = {"Content-Security-Policy": frame_csp(ctx)}
     try:
         record = current_reviewer(required=True)
+        if job_review.is_job_token(token):
+            view = job_review.show(ctx, record, token)
+            job = view["labelingJobName"]
+            return _render_frame(ctx, headers, f"job={job}", lambda: job_review.template_of(ctx, job), view["input"])
         lease, loop = review.get_assignment(ctx, record, token)
     except (ReviewerAuthError, LeaseError) as exc:
         body = f"<p class=\"hitl-error\">{liquid_escape(exc.message)}</p>"
         return Response(_frame_document(body), status=403, headers=headers, content_type="text/html; charset=utf-8")
     ui_name = flow_task_info(ctx, loop)["ui"]
-    try:
+
+    def content():
         if ui_name is None:
             raise liquid.TemplateError("The flow definition of this task no longer exists")
-        ui = resources.get_human_task_ui(ctx, ui_name)
-        html = liquid.render_task(ui["content"], json.loads(loop["input"]), grant_read_access=_grant_read_access(ctx))
+        return resources.get_human_task_ui(ctx, ui_name)["content"]
+
+    return _render_frame(ctx, headers, f"loop={loop['name']} ui={ui_name}", content, json.loads(loop["input"]))
+
+
+def _render_frame(ctx, headers: dict, what: str, content, task_input) -> Response:
+    try:
+        html = liquid.render_task(content(), task_input, grant_read_access=_grant_read_access(ctx))
         html = liquid.rewrite_crowd_script(html, CROWD_SCRIPT)
         status = 200
     except liquid.TemplateError as exc:
-        log.warning("template render failed loop=%s ui=%s error=%s", loop["name"], ui_name, exc.message)
+        log.warning("template render failed %s error=%s", what, exc.message)
         html = ("<div style=\"font-family:sans-serif;padding:1em;border:1px solid #c00;color:#900\">"
                 "<strong>This task's template could not be rendered.</strong><br>"
                 f"{liquid_escape(exc.message)}<br>Release the task and tell the team that owns the flow.</div>")

@@ -26,6 +26,8 @@ class Dispatcher(Protocol):
 
     def deliver_events(self) -> None: ...
 
+    def job_work(self, job_name: str) -> None: ...
+
 
 @dataclasses.dataclass
 class ServiceContext:

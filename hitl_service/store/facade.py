@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hitl_service.store.base import Scripts
 from hitl_service.store.events import EventStore
+from hitl_service.store.jobs import JobStore
 from hitl_service.store.loops import LoopStore
 from hitl_service.store.outboxes import OutboxStore
 from hitl_service.store.queues import QueueStore
@@ -26,6 +27,7 @@ class Store:
         self.outboxes = OutboxStore(client, scripts)
         self.reviewers = ReviewerStore(client, scripts)
         self.stats = StatsStore(client, scripts)
+        self.jobs = JobStore(client, scripts)
 
     def ping(self) -> bool:
         """True when Redis answers (raises the client's error otherwise)."""

@@ -229,3 +229,40 @@ def index_member(created_ms: int, name: str) -> str:
 
 def member_name(member: str) -> str:
     return member.split(":", 1)[1]
+
+
+# ---- labeling jobs: every key of one job shares the hash tag {job:<lowercased name>} ------------
+# (GT treats job names case-insensitively, so the tag is the lowercased name: one slot per name)
+
+
+def _job_tag(name: str) -> str:
+    return f"{PREFIX}{{job:{name.lower()}}}"
+
+
+def job(name: str) -> str:
+    """The job's record (hash)."""
+    return _job_tag(name)
+
+
+def job_keys(name: str) -> list[str]:
+    """Every key of one job, in the order the job_*.lua scripts read KEYS (see store/lua/job_lib.lua)."""
+    tag = _job_tag(name)
+    return [tag] + [f"{tag}:{part}" for part in JOB_KEY_PARTS]
+
+
+def job_part(name: str, part: str) -> str:
+    """One of the job's keys by its part name (one of JOB_KEY_PARTS)."""
+    if part not in JOB_KEY_PARTS:
+        raise ValueError(f"unknown job key part {part!r}")
+    return f"{_job_tag(name)}:{part}"
+
+
+# KEYS[2..] of every job script: pending ids (list), queued ids (zset), assignments left to hand out
+# per out object (hash), who worked on each (hash), answers (hash), answered ids (zset), results
+# (hash), expiry (zset), leases (zset) and their holders (hash), manifest lines (hash), custom
+# task inputs (hash), and the lock of the one worker running the job's background work
+JOB_KEY_PARTS = ("pending", "queue", "left", "workers", "answers", "answered", "results", "expiry", "leases",
+                 "leaseinfo", "lines", "inputs", "lock")
+
+JOBS = PREFIX + "jobs"                    # creation-time index (lex members: created_ms:name)
+JOBS_ACTIVE = PREFIX + "jobs:active"      # names of jobs not yet terminal (the beat tick walks these)

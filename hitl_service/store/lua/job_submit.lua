@@ -1,0 +1,25 @@
+-- use: lib_job
+-- ARGV lease_id, worker, now, answer_json (with the workerId the answer carries)
+-- Store a lease holder's answer; the object's last answer moves it to consolidation and lets the
+-- next pending object out.
+local lease_id, worker, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local info = redis.call('HGET', LEASEINFO, lease_id)
+if not info then return {'nolease'} end
+local id, holder = string.match(info, '^([^|]*)|([^|]*)|')
+if holder ~= worker then return {'notyours'} end
+if tonumber(redis.call('ZSCORE', LEASES, lease_id)) < now then
+  give_back(lease_id)
+  return {'expired'}
+end
+redis.call('HDEL', LEASEINFO, lease_id)
+redis.call('ZREM', LEASES, lease_id)
+if not redis.call('HGET', LEFT, id) then return {'closed', id} end
+local answers = cjson.decode(redis.call('HGET', ANSWERS, id) or '[]')
+table.insert(answers, cjson.decode(ARGV[4]))
+redis.call('HSET', ANSWERS, id, cjson.encode(answers))
+redis.call('HINCRBY', JOB, 'answers', 1)
+if #answers < num('workers_per_object') then return {'submitted', id, 'open'} end
+retire(id, now)
+redis.call('ZADD', ANSWERED, now, id)
+release(now)
+return {'submitted', id, 'complete'}

@@ -165,7 +165,7 @@ def _confusions(counts, class_mass, *, one_coin):
         pooled_acc = float(np.trace(pooled) / k)
         acc = (right + SHRINKAGE * pooled_acc) / (total + SHRINKAGE)
         acc = np.clip(acc, 1e-6, 1 - 1e-6)
-        theta = np.repeat(((1 - acc) / (k - 1))[:, None, None], k, axis=1).repeat(k, axis=2)
+        theta = np.repeat(((1 - acc) / max(k - 1, 1))[:, None, None], k, axis=1).repeat(k, axis=2)
         idx = np.arange(k)
         theta[:, idx, idx] = acc[:, None]
     else:

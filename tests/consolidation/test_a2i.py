@@ -1,0 +1,57 @@
+"""A2I consolidatedAnswer: each answerContent shape crowd-html-elements submits is merged in place."""
+import json
+
+import pytest
+
+from hitl_service.consolidation.a2i import consolidate_answer_contents
+
+
+def test_classifier_labels_vote_with_share_confidence():
+    contents = [{"category": {"label": "Cat"}}, {"category": {"label": "Cat"}}, {"category": {"label": "Dog"}}]
+    merged = consolidate_answer_contents(contents)
+    assert merged["answerContent"] == {"category": {"label": "Cat"}}
+    assert merged["confidence"] == {"category": pytest.approx(0.6667)}
+    assert merged["method"] == "majority-vote" and merged["answers"] == 3
+    assert json.loads(json.dumps(merged)) == merged
+
+
+def test_radio_group_checkboxes_text_numbers_and_multiselect():
+    contents = [
+        {"sentiment": {"positive": True, "negative": False}, "flags": {"spam": True, "nsfw": False},
+         "note": "Blue car", "count": 3, "tags": {"labels": ["a", "b"]}},
+        {"sentiment": {"positive": True, "negative": False}, "flags": {"spam": True, "nsfw": True},
+         "note": "blue car ", "count": 3, "tags": {"labels": ["a"]}},
+        {"sentiment": {"positive": False, "negative": True}, "flags": {"spam": False, "nsfw": False},
+         "note": "a red bus", "count": 4, "tags": {"labels": ["a", "b"]}},
+    ]
+    merged = consolidate_answer_contents(contents)
+    content = merged["answerContent"]
+    assert content["sentiment"] == {"negative": False, "positive": True}
+    assert content["flags"] == {"nsfw": False, "spam": True}
+    assert content["note"] == "Blue car" and content["count"] == 3
+    assert content["tags"] == {"labels": ["a", "b"]}
+    assert merged["confidence"]["tags"] == {"a": 1.0, "b": pytest.approx(0.6667)}
+    assert merged["confidence"]["count"] == pytest.approx(0.6667)
+    assert merged["method"] == "mixed"
+
+
+def test_bounding_boxes_keep_shape_and_drop_a_box_one_of_three_drew():
+    def boxes(*items):
+        return {"annotatedResult": {"boundingBoxes": [dict(zip(("label", "left", "top", "width", "height"), b))
+                                                      for b in items],
+                                    "inputImageProperties": {"height": 100, "width": 100}}}
+    contents = [boxes(("car", 10, 10, 20, 20)), boxes(("car", 11, 10, 20, 20), ("tree", 60, 60, 5, 5)),
+                boxes(("car", 12, 10, 20, 20))]
+    merged = consolidate_answer_contents(contents)
+    result = merged["answerContent"]["annotatedResult"]
+    assert result["inputImageProperties"] == {"height": 100, "width": 100}
+    assert result["boundingBoxes"] == [{"label": "car", "left": 11.0, "top": 10.0, "width": 20.0, "height": 20.0}]
+    assert merged["confidence"]["annotatedResult"][0] > 0.9
+
+
+def test_single_answer_zero_confidence_and_mismatched_fields_left_out():
+    merged = consolidate_answer_contents([{"category": {"label": "Cat"}, "x": 1}])
+    assert merged["confidence"] == {"category": 0.0, "x": 0.0}
+    mixed = consolidate_answer_contents([{"a": "text", "b": 1}, {"a": 5, "b": 2}])
+    assert "a" not in mixed["answerContent"] and mixed["answerContent"]["b"] == 1.5
+    assert consolidate_answer_contents([]) is None

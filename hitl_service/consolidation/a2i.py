@@ -28,7 +28,7 @@ import numpy as np
 from .boxes import BoxAnswer, consolidate_boxes
 from .classes import ClassAnnotations, Method, consolidate_classes
 from .multilabel import consolidate_multilabel
-from .text import consolidate_numbers, consolidate_text
+from .text import consolidate_numbers, consolidate_text, normalise
 
 _BOX_KEYS = ("left", "top", "width", "height")
 
@@ -139,3 +139,36 @@ def _merge_boxes(values):
     merged = {k: v for k, v in values[0].items() if k != "boundingBoxes"}
     merged["boundingBoxes"] = boxes
     return merged, [round(float(c), 4) for c in result.confidence], "iou-matching"
+
+
+def loop_quality_report(loop_name: str, answers: list[dict], merged: dict) -> dict:
+    """The per-loop quality report written beside output.json: per field and per reviewer agreement.
+
+    A reviewer agrees on a field when their value equals the consolidated one (text compared without
+    case and whitespace differences); box fields have no single-value agreement and report null.
+    """
+    fields = merged["answerContent"]
+    reviewers = []
+    for answer in answers:                     # one row per reviewer of one loop (1-3 for A2I)
+        content = answer.get("answerContent") or {}
+        agrees = {key: _agrees(content.get(key), value) for key, value in fields.items()}
+        known = [v for v in agrees.values() if v is not None]
+        reviewers.append({"workerId": answer.get("workerId"), "agreesWith": agrees,
+                          "agreement": round(sum(known) / len(known), 4) if known else None})
+    return {"version": 1, "humanLoopName": loop_name, "answers": len(answers), "method": merged["method"],
+            "confidence": merged["confidence"], "reviewers": reviewers}
+
+
+def _agrees(given, merged_value):
+    if given is None:
+        return False
+    if isinstance(merged_value, dict) and "boundingBoxes" in merged_value:
+        return None
+    if isinstance(given, str) and isinstance(merged_value, str):
+        return normalise(given) == normalise(merged_value)
+    if isinstance(merged_value, dict) and "labels" in merged_value and isinstance(given, dict):
+        return sorted(given.get("labels", [])) == sorted(merged_value["labels"])
+    if isinstance(merged_value, dict) and isinstance(given, dict) and all(
+            isinstance(v, bool) for v in merged_value.values()):
+        return {k: bool(given.get(k)) for k in merged_value} == merged_value
+    return given == merged_value

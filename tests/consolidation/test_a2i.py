@@ -55,3 +55,16 @@ def test_single_answer_zero_confidence_and_mismatched_fields_left_out():
     mixed = consolidate_answer_contents([{"a": "text", "b": 1}, {"a": 5, "b": 2}])
     assert "a" not in mixed["answerContent"] and mixed["answerContent"]["b"] == 1.5
     assert consolidate_answer_contents([]) is None
+
+
+def test_loop_quality_report_says_who_agreed():
+    from hitl_service.consolidation.a2i import loop_quality_report
+    answers = [{"workerId": "w1", "answerContent": {"category": {"label": "Cat"}, "note": "Hi there"}},
+               {"workerId": "w2", "answerContent": {"category": {"label": "Cat"}, "note": "hi  there"}},
+               {"workerId": "w3", "answerContent": {"category": {"label": "Dog"}, "note": "bye"}}]
+    merged = consolidate_answer_contents([a["answerContent"] for a in answers])
+    report = loop_quality_report("loop-1", answers, merged)
+    assert json.loads(json.dumps(report)) == report
+    assert [r["agreement"] for r in report["reviewers"]] == [1.0, 1.0, 0.0]
+    assert report["reviewers"][2]["agreesWith"] == {"category": False, "note": False}
+    assert report["confidence"]["category"] == pytest.approx(0.6667)

@@ -102,12 +102,13 @@ def choose_method(ann: ClassAnnotations, prior_counts: np.ndarray | None = None)
     if len(ann.item) == 0:
         return Method.MAJORITY_VOTE
     evidence = np.bincount(ann.worker, minlength=ann.n_workers).astype(np.float64)
-    if prior_counts is not None:
+    history = prior_counts is not None and bool(np.any(prior_counts))
+    if history:
         evidence += np.asarray(prior_counts).sum(axis=(1, 2))
     support = float(np.median(evidence[ann.worker]))
     overlapped = int(np.count_nonzero(np.bincount(ann.item, minlength=ann.n_items) > 1))
     k = ann.n_classes
-    if overlapped == 0 and prior_counts is None:
+    if overlapped == 0 and not history:
         return Method.MAJORITY_VOTE
     if support >= FULL_DS_ANSWERS_PER_CELL * k * k:
         return Method.DAWID_SKENE

@@ -186,7 +186,8 @@ def _em(ann, counts, prior, gold_items, gold_labels, *, one_coin):
     post = np.ascontiguousarray(posterior.T)
     gold_block = np.eye(k)[:, gold_labels]
     for iteration in range(MAX_ITERATIONS):
-        theta, pi = _confusions(_expected_from(counts_t, post, prior, w, k), post.sum(axis=1), one_coin=one_coin)
+        expected = _expected_from(counts_t, post, prior, w, k)
+        theta, pi = _confusions(expected, post.sum(axis=1), one_coin=one_coin)
         # log theta laid out as (w*k answered, k true) so that one product gives every item's score
         log_table = np.log(theta).transpose(0, 2, 1).reshape(w * k, k)
         scores = np.ascontiguousarray((counts @ log_table).T)
@@ -200,7 +201,8 @@ def _em(ann, counts, prior, gold_items, gold_labels, *, one_coin):
         if change < TOLERANCE:
             break
     log.debug("em iterations=%d one_coin=%s", iteration + 1, one_coin)
-    theta, pi = _confusions(_expected_from(counts_t, post, prior, w, k), post.sum(axis=1), one_coin=one_coin)
+    expected = _expected_from(counts_t, post, prior, w, k)
+    theta, pi = _confusions(expected, post.sum(axis=1), one_coin=one_coin)
     return np.ascontiguousarray(post.T), theta, pi
 
 

@@ -54,8 +54,8 @@ def consolidate_spans(answers: list[SpanAnswer], *, n_items: int, jaccard_thresh
     order = order[keep[order]]
     reviewers = np.bincount(flat.answer_item, minlength=n_items)
     return [ItemSpans(starts=s, ends=e, labels=lab, confidence=c, n_workers=n)
-            for (s, e, lab, c), n in zip(split_by_item(groups.item[order], n_items, starts[order], ends[order],
-                                                       groups.label[order], confidence[order]),
+            for (s, e, lab, c), n in zip(split_by_item(groups.item[order], n_items, starts[order],
+                                                       ends[order], groups.label[order], confidence[order]),
                                          reviewers.tolist())]
 
 

@@ -7,7 +7,7 @@ from hitl_service.consolidation.a2i import consolidate_answer_contents
 
 
 def test_classifier_labels_vote_with_share_confidence():
-    contents = [{"category": {"label": "Cat"}}, {"category": {"label": "Cat"}}, {"category": {"label": "Dog"}}]
+    contents = [{"category": {"label": label}} for label in ("Cat", "Cat", "Dog")]
     merged = consolidate_answer_contents(contents)
     assert merged["answerContent"] == {"category": {"label": "Cat"}}
     assert merged["confidence"] == {"category": pytest.approx(0.6667)}
@@ -37,15 +37,16 @@ def test_radio_group_checkboxes_text_numbers_and_multiselect():
 
 def test_bounding_boxes_keep_shape_and_drop_a_box_one_of_three_drew():
     def boxes(*items):
-        return {"annotatedResult": {"boundingBoxes": [dict(zip(("label", "left", "top", "width", "height"), b))
-                                                      for b in items],
+        keys = ("label", "left", "top", "width", "height")
+        return {"annotatedResult": {"boundingBoxes": [dict(zip(keys, b)) for b in items],
                                     "inputImageProperties": {"height": 100, "width": 100}}}
     contents = [boxes(("car", 10, 10, 20, 20)), boxes(("car", 11, 10, 20, 20), ("tree", 60, 60, 5, 5)),
                 boxes(("car", 12, 10, 20, 20))]
     merged = consolidate_answer_contents(contents)
     result = merged["answerContent"]["annotatedResult"]
     assert result["inputImageProperties"] == {"height": 100, "width": 100}
-    assert result["boundingBoxes"] == [{"label": "car", "left": 11.0, "top": 10.0, "width": 20.0, "height": 20.0}]
+    assert result["boundingBoxes"] == [
+        {"label": "car", "left": 11.0, "top": 10.0, "width": 20.0, "height": 20.0}]
     assert merged["confidence"]["annotatedResult"][0] > 0.9
 
 

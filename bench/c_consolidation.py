@@ -117,9 +117,10 @@ def make_box_answers(n_images: int, seed: int) -> tuple[list, int]:
     answers = []
     for worker in range(3):
         drawn = rng.random(len(owner)) < 0.92
-        boxes = truth[drawn] + rng.normal(0, 3, (int(drawn.sum()), 4))
+        boxes = truth[drawn] + rng.normal(0, 3, (len(truth[drawn]), 4))
         boxes[:, 2:] = np.maximum(boxes[:, 2:], 1)
-        lab = np.where(rng.random(int(drawn.sum())) < 0.9, labels[drawn], rng.integers(0, 5, int(drawn.sum())))
+        n_drawn = int(drawn.sum())
+        lab = np.where(rng.random(n_drawn) < 0.9, labels[drawn], rng.integers(0, 5, n_drawn))
         bounds = np.searchsorted(owner[drawn], np.arange(n_images + 1)).tolist()
         answers += [BoxAnswer(item=i, worker=worker, boxes=boxes[a:b], labels=lab[a:b])
                     for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]))]
@@ -161,15 +162,17 @@ def machine() -> dict:
 
 def render(c1: list[dict], c2: dict | None, info: dict, load_after) -> str:
     """The markdown block for docs/benchmarks.md."""
+    start = "/".join(f"{x:.1f}" for x in info["load"])
+    end = "/".join(f"{x:.1f}" for x in load_after)
     lines = [BEGIN, "## C1, C2: consolidation (`make bench-consolidation`)", "",
              f"Commit `{info['commit']}`, {info['date']}, {info['cores']} cores ({info['cpu']}), "
              f"Python {info['python']}, numpy {info['numpy']}. Load average (1/5/15 min) at start "
-             f"{'/'.join(f'{x:.1f}' for x in info['load'])}, at end {'/'.join(f'{x:.1f}' for x in load_after)}: "
-             "the machine is shared, so wall times carry the other jobs' load; CPU seconds are the "
-             "process's own.", "",
-             "C1: seeded synthetic crowd (5 classes, skewed prior, 60/25/10/5 % good/mediocre/spammer/biased "
-             f"reviewers, log-normal activity, 3-5 answers per item, seed {SEED} held out). Time and memory of "
-             "the consolidation call alone, each run in a fresh process on the same data file.", "",
+             f"{start}, at end {end}: the machine is shared, so wall times carry the other jobs' load; "
+             "CPU seconds are the process's own.", "",
+             "C1: seeded synthetic crowd (5 classes, skewed prior, 60/25/10/5 % good/mediocre/spammer/"
+             "biased reviewers, log-normal activity, 3-5 answers per item, seed "
+             f"{SEED} held out). Time and memory of the consolidation call alone, each run in a fresh "
+             "process on the same data file.", "",
              "| annotations | method | wall s | CPU s | peak MB (traced) | process RSS MB | accuracy | ECE |",
              "|---:|---|---:|---:|---:|---:|---:|---:|"]
     names = [("ours_ds", "hitl DS (`consolidate_classes`)"), ("ours_mv", "hitl majority vote"),
@@ -178,14 +181,17 @@ def render(c1: list[dict], c2: dict | None, info: dict, load_after) -> str:
         for key, label in names:
             if key in row:
                 m = row[key]
-                lines.append(f"| {row['annotations']:,} | {label} | {m['seconds']:.2f} | {m['cpu_seconds']:.2f} | "
-                             f"{m['peak_mb']:.0f} | {m['rss_mb']:.0f} | {m['accuracy']:.4f} | {m['ece']:.4f} |")
+                cells = [f"{row['annotations']:,}", label, f"{m['seconds']:.2f}",
+                         f"{m['cpu_seconds']:.2f}", f"{m['peak_mb']:.0f}", f"{m['rss_mb']:.0f}",
+                         f"{m['accuracy']:.4f}", f"{m['ece']:.4f}"]
+                lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Targets: " + "; ".join(_verdicts(c1, c2)) + ".", ""]
     if c2:
         lines += [f"C2: {c2['images']:,} images x 3 reviewers, {c2['boxes_in']:,} boxes in "
-                  f"({c2['objects']:,} true objects; each reviewer misses 8%, 3 px jitter, 10% wrong labels): "
-                  f"`consolidate_boxes` took {c2['seconds']:.2f} s wall, {c2['cpu_seconds']:.2f} s CPU "
-                  f"(target 10 s), {c2['boxes_out']:,} boxes out, mean confidence {c2['mean_confidence']:.3f}.", ""]
+                  f"({c2['objects']:,} true objects; each reviewer misses 8%, 3 px jitter, 10% wrong "
+                  f"labels): `consolidate_boxes` took {c2['seconds']:.2f} s wall, {c2['cpu_seconds']:.2f} s "
+                  f"CPU (target 10 s), {c2['boxes_out']:,} boxes out, mean confidence "
+                  f"{c2['mean_confidence']:.3f}.", ""]
     lines.append(END)
     return "\n".join(lines)
 
@@ -205,10 +211,11 @@ def _verdicts(c1, c2):
             fast = ours["seconds"] <= TARGETS["seconds_1m"]
             small = ours["rss_mb"] <= TARGETS["mb_1m"]
             out.append(f"1M time {ours['seconds']:.2f} s wall / {ours['cpu_seconds']:.2f} s CPU "
-                       f"({'met' if fast else 'NOT met on wall time'}), memory {ours['rss_mb']:.0f} MB process "
-                       f"peak ({'met' if small else 'NOT met'})")
+                       f"({'met' if fast else 'NOT met on wall time'}), memory {ours['rss_mb']:.0f} MB "
+                       f"process peak ({'met' if small else 'NOT met'})")
     if c2:
-        out.append(f"C2 {c2['seconds']:.2f} s ({'met' if c2['seconds'] <= TARGETS['boxes_seconds'] else 'NOT met'})")
+        met = c2["seconds"] <= TARGETS["boxes_seconds"]
+        out.append(f"C2 {c2['seconds']:.2f} s ({'met' if met else 'NOT met'})")
     return out
 
 
@@ -224,7 +231,8 @@ def write_block(block: str, path: Path) -> None:
 
 def main(argv=None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m bench.c_consolidation", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.c_consolidation",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--boxes", type=int, default=100_000, help="C2 images (0 skips C2)")
     parser.add_argument("--repeats", type=int, default=3)

@@ -172,3 +172,31 @@ def _agrees(given, merged_value):
             isinstance(v, bool) for v in merged_value.values()):
         return {k: bool(given.get(k)) for k in merged_value} == merged_value
     return given == merged_value
+
+
+CONSOLIDATE_TAG = "hitl:consolidate"
+QUALITY_REPORT_NAME = "quality-report.json"
+
+
+def consolidation_tag_value(tags: list[dict]) -> bool:
+    """The flow's opt-in (`hitl:consolidate` = `true` or `false`, default false); ValueError otherwise."""
+    value = next((t.get("Value") for t in tags or [] if t.get("Key") == CONSOLIDATE_TAG), None)
+    if value is None:
+        return False
+    if value.strip().lower() not in ("true", "false"):
+        raise ValueError(f"Tag {CONSOLIDATE_TAG} must be true or false")
+    return value.strip().lower() == "true"
+
+
+def loop_consolidation(loop_name: str, answers: list[dict], *, tags: list[dict],
+                       task_count: int) -> tuple[dict | None, dict | None]:
+    """(consolidatedAnswer, quality report) for a finishing loop; (None, None) unless the flow opted in
+    and asks for more than one reviewer, so output.json stays exactly A2I's by default."""
+    try:
+        enabled = consolidation_tag_value(tags)
+    except ValueError:
+        enabled = False                   # validated at CreateFlowDefinition; an old flow stays plain
+    if not enabled or task_count <= 1 or not answers:
+        return None, None
+    merged = consolidate_answer_contents([a.get("answerContent") or {} for a in answers])
+    return merged, loop_quality_report(loop_name, answers, merged)

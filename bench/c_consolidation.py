@@ -208,15 +208,20 @@ def _verdicts(c1, c2):
             out.append(f"{row['annotations']:,}: ECE {ours['ece']:.4f} "
                        f"({'met' if ours['ece'] <= TARGETS['ece'] else 'NOT met'})")
         if row["size"] >= 1_000_000:
-            fast = ours["seconds"] <= TARGETS["seconds_1m"]
-            small = ours["rss_mb"] <= TARGETS["mb_1m"]
-            out.append(f"1M time {ours['seconds']:.2f} s wall / {ours['cpu_seconds']:.2f} s CPU "
-                       f"({'met' if fast else 'NOT met on wall time'}), memory {ours['rss_mb']:.0f} MB "
-                       f"process peak ({'met' if small else 'NOT met'})")
+            small = "met" if ours["rss_mb"] <= TARGETS["mb_1m"] else "NOT met"
+            out.append(f"1M time {_time_verdict(ours, TARGETS['seconds_1m'])}, memory "
+                       f"{ours['rss_mb']:.0f} MB process peak ({small})")
     if c2:
-        met = c2["seconds"] <= TARGETS["boxes_seconds"]
-        out.append(f"C2 {c2['seconds']:.2f} s ({'met' if met else 'NOT met'})")
+        out.append(f"C2 {_time_verdict(c2, TARGETS['boxes_seconds'])}")
     return out
+
+
+def _time_verdict(m: dict, target: float) -> str:
+    """Wall and CPU time against the target; on a shared machine they differ, so both are judged."""
+    wall = "met" if m["seconds"] <= target else "NOT met"
+    cpu = "met" if m["cpu_seconds"] <= target else "NOT met"
+    return (f"{m['seconds']:.2f} s wall ({wall}), {m['cpu_seconds']:.2f} s CPU ({cpu}; about the wall "
+            "time on an idle core: the work is single-threaded)")
 
 
 def write_block(block: str, path: Path) -> None:

@@ -188,15 +188,11 @@ def consolidation_tag_value(tags: list[dict]) -> bool:
     return value.strip().lower() == "true"
 
 
-def loop_consolidation(loop_name: str, answers: list[dict], *, tags: list[dict],
+def loop_consolidation(loop_name: str, answers: list[dict], *,
                        task_count: int) -> tuple[dict | None, dict | None]:
-    """(consolidatedAnswer, quality report) for a finishing loop; (None, None) unless the flow opted in
-    and asks for more than one reviewer, so output.json stays exactly A2I's by default."""
-    try:
-        enabled = consolidation_tag_value(tags)
-    except ValueError:
-        enabled = False                   # validated at CreateFlowDefinition; an old flow stays plain
-    if not enabled or task_count <= 1 or not answers:
+    """(consolidatedAnswer, quality report) for a finishing loop of a flow that opted in; (None, None)
+    when the flow asks for one reviewer (TaskCount 1) or there is no answer."""
+    if task_count <= 1 or not answers:
         return None, None
     merged = consolidate_answer_contents([a.get("answerContent") or {} for a in answers])
     return merged, loop_quality_report(loop_name, answers, merged)

@@ -74,12 +74,12 @@ def test_loop_quality_report_says_who_agreed():
 def test_opt_in_tag_and_task_count_decide():
     from hitl_service.consolidation.a2i import consolidation_tag_value, loop_consolidation
     answers = [{"workerId": f"w{i}", "answerContent": {"c": {"label": lab}}} for i, lab in enumerate("aab")]
-    on = [{"Key": "hitl:consolidate", "Value": "true"}]
-    merged, report = loop_consolidation("l", answers, tags=on, task_count=3)
+    merged, report = loop_consolidation("l", answers, task_count=3)
     assert merged["answerContent"] == {"c": {"label": "a"}} and report["answers"] == 3
-    assert loop_consolidation("l", answers, tags=on, task_count=1) == (None, None)
-    assert loop_consolidation("l", answers, tags=[], task_count=3) == (None, None)
-    assert loop_consolidation("l", answers, tags=[{"Key": "hitl:consolidate", "Value": "False"}],
-                              task_count=3) == (None, None)
+    assert loop_consolidation("l", answers, task_count=1) == (None, None)
+    assert loop_consolidation("l", [], task_count=3) == (None, None)
+    assert consolidation_tag_value([{"Key": "hitl:consolidate", "Value": " TRUE"}]) is True
+    assert consolidation_tag_value([{"Key": "hitl:consolidate", "Value": "False"}]) is False
+    assert consolidation_tag_value([{"Key": "other", "Value": "true"}]) is False
     with pytest.raises(ValueError, match="hitl:consolidate"):
         consolidation_tag_value([{"Key": "hitl:consolidate", "Value": "yes"}])

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml 2>/dev/null | s
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 
-.PHONY: run test bench bench-peers demo setup redis-bin wrk-bin chromium lint clean
+.PHONY: run test bench bench-peers bench-consolidation demo setup redis-bin wrk-bin chromium lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench: setup wrk-bin
 # ~5 min (pip + migrations, kept under var/), then ~5 min full, ~3 min with BENCH_ARGS=--quick
 bench-peers: setup
 	$(PY) -m bench.peers $(BENCH_ARGS)
+
+# C1/C2 (consolidation); crowd-kit, the comparison, lives in its own venv, never in the service's
+bench-consolidation: setup
+	@test -x .venv-crowdkit/bin/python || { $(PYTHON) -m venv .venv-crowdkit && \
+	  .venv-crowdkit/bin/python -m pip install -q 'crowd-kit==1.4.2'; }
+	$(PY) -m bench.c_consolidation $(BENCH_ARGS)
 
 demo: setup
 	$(PY) examples/demo.py

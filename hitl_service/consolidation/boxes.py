@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grouping import Regions, group_regions
-from .regions import flatten_answers, kept_groups, split_by_item, weighted_mean
+from .regions import flatten_answers, kept_groups, split_by_item, stack_columns, weighted_mean
 
 
 @dataclass(frozen=True)
@@ -40,29 +40,51 @@ def consolidate_boxes(answers: list[BoxAnswer], *, n_items: int, iou_threshold: 
                       worker_weight: np.ndarray | None = None) -> list[ItemBoxes]:
     """Consolidate every item's boxes; result[i] belongs to item i."""
     flat = flatten_answers(answers, n_items, worker_weight,
-                           lambda a: np.asarray(a.boxes, dtype=np.float64).reshape(-1, 4))
+                           lambda answers: stack_columns([a.boxes for a in answers], 4, np.float64))
     boxes = flat.values
+    if np.any(boxes[:, 2:] < 0):
+        raise ValueError("box width and height must not be negative")
     regions = Regions(owner=flat.owner, label=flat.labels, answer_item=flat.answer_item,
                       answer_weight=flat.answer_weight)
-    groups = group_regions(regions, lambda ia, ib: iou(boxes[ia], boxes[ib]), iou_threshold)
+    corners = _Corners(boxes)
+    groups = group_regions(regions, corners.iou, iou_threshold)
     n_groups = len(groups.item)
     weight = flat.answer_weight[flat.owner]
     fused = weighted_mean(groups.group, boxes, weight, n_groups)
     fit = weighted_mean(groups.group, iou(boxes, fused[groups.group])[:, None], weight, n_groups)[:, 0]
-    confidence = np.where(groups.single_reviewer, 0.0, groups.share * groups.label_share * fit)
+    confidence = np.clip(np.where(groups.single_reviewer, 0.0, groups.share * groups.label_share * fit), 0, 1)
     keep = kept_groups(groups)
     order = np.lexsort((fused[:, 1], fused[:, 0], groups.item))
     order = order[keep[order]]
     reviewers = np.bincount(flat.answer_item, minlength=n_items)
-    return [ItemBoxes(boxes=b, labels=l, confidence=np.clip(c, 0.0, 1.0), n_workers=int(n))
-            for (b, l, c), n in zip(split_by_item(groups.item[order], n_items, fused[order],
-                                                  groups.label[order], confidence[order]), reviewers)]
+    return [ItemBoxes(boxes=b, labels=lab, confidence=c, n_workers=n)
+            for (b, lab, c), n in zip(split_by_item(groups.item[order], n_items, fused[order],
+                                                    groups.label[order], confidence[order]),
+                                      reviewers.tolist())]
+
+
+class _Corners:
+    """Boxes as separate corner columns, so pairwise IoU gathers 1-D arrays (cache friendly)."""
+
+    def __init__(self, boxes):
+        self.x0, self.y0 = boxes[:, 0].copy(), boxes[:, 1].copy()
+        self.x1, self.y1 = self.x0 + boxes[:, 2], self.y0 + boxes[:, 3]
+        self.area = boxes[:, 2] * boxes[:, 3]
+
+    def iou(self, ia, ib):
+        """IoU of boxes ia[k] and ib[k]."""
+        ix = np.minimum(self.x1[ia], self.x1[ib])
+        ix -= np.maximum(self.x0[ia], self.x0[ib])
+        iy = np.minimum(self.y1[ia], self.y1[ib])
+        iy -= np.maximum(self.y0[ia], self.y0[ib])
+        np.clip(ix, 0, None, out=ix)
+        np.clip(iy, 0, None, out=iy)
+        ix *= iy
+        union = self.area[ia] + self.area[ib] - ix
+        return np.divide(ix, union, out=np.zeros(len(ix)), where=union > 0)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise intersection over union of (n, 4) left, top, width, height boxes."""
-    ix = np.minimum(a[:, 0] + a[:, 2], b[:, 0] + b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
-    iy = np.minimum(a[:, 1] + a[:, 3], b[:, 1] + b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
-    inter = np.clip(ix, 0, None) * np.clip(iy, 0, None)
-    union = a[:, 2] * a[:, 3] + b[:, 2] * b[:, 3] - inter
-    return np.divide(inter, union, out=np.zeros(len(inter)), where=union > 0)
+    n = len(a)
+    return _Corners(np.concatenate([a, b])).iou(np.arange(n), np.arange(n, 2 * n))

@@ -25,7 +25,7 @@ ONE_COIN_ANSWERS_PER_CLASS = 2
 # perfect one, which is what keeps posteriors calibrated under log-normal activity.
 SHRINKAGE = 15.0
 MAX_ITERATIONS = 100
-TOLERANCE = 1e-4
+TOLERANCE = 1e-3   # max change of any posterior; tighter changed no label or ECE digit at 10k-1M
 
 
 class Method(enum.Enum):
@@ -102,12 +102,13 @@ def choose_method(ann: ClassAnnotations, prior_counts: np.ndarray | None = None)
     if len(ann.item) == 0:
         return Method.MAJORITY_VOTE
     evidence = np.bincount(ann.worker, minlength=ann.n_workers).astype(np.float64)
-    if prior_counts is not None:
+    history = prior_counts is not None and bool(np.any(prior_counts))
+    if history:
         evidence += np.asarray(prior_counts).sum(axis=(1, 2))
     support = float(np.median(evidence[ann.worker]))
     overlapped = int(np.count_nonzero(np.bincount(ann.item, minlength=ann.n_items) > 1))
     k = ann.n_classes
-    if overlapped == 0 and prior_counts is None:
+    if overlapped == 0 and not history:
         return Method.MAJORITY_VOTE
     if support >= FULL_DS_ANSWERS_PER_CELL * k * k:
         return Method.DAWID_SKENE
@@ -149,12 +150,12 @@ def _majority_vote(ann, counts, prior):
     votes = (counts @ np.tile(np.eye(k), (ann.n_workers, 1)))  # (items, k)
     totals = votes.sum(axis=1, keepdims=True)
     posterior = np.divide(votes, totals, out=np.full_like(votes, 1.0 / k), where=totals > 0)
-    theta, pi = _confusions(_expected_counts(counts, posterior, ann.n_workers, k) + prior, posterior,
-                            one_coin=True)
+    theta, pi = _confusions(_expected_counts(counts, posterior, ann.n_workers, k) + prior,
+                            posterior.sum(axis=0), one_coin=True)
     return posterior, theta, pi
 
 
-def _confusions(counts, posterior, *, one_coin):
+def _confusions(counts, class_mass, *, one_coin):
     """Smoothed confusion tables theta[w, true, answered] and class prior from expected counts."""
     w, k, _ = counts.shape
     pooled = counts.sum(axis=0) + 1.0
@@ -165,13 +166,13 @@ def _confusions(counts, posterior, *, one_coin):
         pooled_acc = float(np.trace(pooled) / k)
         acc = (right + SHRINKAGE * pooled_acc) / (total + SHRINKAGE)
         acc = np.clip(acc, 1e-6, 1 - 1e-6)
-        theta = np.repeat(((1 - acc) / (k - 1))[:, None, None], k, axis=1).repeat(k, axis=2)
+        theta = np.repeat(((1 - acc) / max(k - 1, 1))[:, None, None], k, axis=1).repeat(k, axis=2)
         idx = np.arange(k)
         theta[:, idx, idx] = acc[:, None]
     else:
         smoothed = counts + SHRINKAGE * pooled[None, :, :]
         theta = smoothed / smoothed.sum(axis=2, keepdims=True)
-    pi = posterior.sum(axis=0) + 1.0
+    pi = class_mass + 1.0
     return theta, pi / pi.sum()
 
 
@@ -180,21 +181,31 @@ def _em(ann, counts, prior, gold_items, gold_labels, *, one_coin):
     counts_t = counts.T.tocsr()
     posterior, _, _ = _majority_vote(ann, counts, prior)
     posterior[gold_items] = np.eye(k)[gold_labels]
+    # The loop keeps posteriors class-major, (k, n_items): reductions over classes then run along
+    # long contiguous rows instead of along rows of k numbers, several times faster in numpy.
+    post = np.ascontiguousarray(posterior.T)
+    gold_block = np.eye(k)[:, gold_labels]
     for iteration in range(MAX_ITERATIONS):
-        expected = (counts_t @ posterior).reshape(w, k, k).transpose(0, 2, 1) + prior
-        theta, pi = _confusions(expected, posterior, one_coin=one_coin)
+        expected = _expected_from(counts_t, post, prior, w, k)
+        theta, pi = _confusions(expected, post.sum(axis=1), one_coin=one_coin)
         # log theta laid out as (w*k answered, k true) so that one product gives every item's score
         log_table = np.log(theta).transpose(0, 2, 1).reshape(w * k, k)
-        scores = counts @ log_table + np.log(pi)[None, :]
-        scores -= scores.max(axis=1, keepdims=True)
-        new = np.exp(scores)
-        new /= new.sum(axis=1, keepdims=True)
-        new[gold_items] = np.eye(k)[gold_labels]
-        change = float(np.max(np.abs(new - posterior))) if len(new) else 0.0
-        posterior = new
+        scores = np.ascontiguousarray((counts @ log_table).T)
+        scores += np.log(pi)[:, None]
+        scores -= scores.max(axis=0)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=0)
+        scores[:, gold_items] = gold_block
+        change = float(np.max(np.abs(scores - post))) if scores.size else 0.0
+        post = scores
         if change < TOLERANCE:
             break
     log.debug("em iterations=%d one_coin=%s", iteration + 1, one_coin)
-    expected = (counts_t @ posterior).reshape(w, k, k).transpose(0, 2, 1) + prior
-    theta, pi = _confusions(expected, posterior, one_coin=one_coin)
-    return posterior, theta, pi
+    expected = _expected_from(counts_t, post, prior, w, k)
+    theta, pi = _confusions(expected, post.sum(axis=1), one_coin=one_coin)
+    return np.ascontiguousarray(post.T), theta, pi
+
+
+def _expected_from(counts_t, post, prior, w, k):
+    """Expected (worker, true, answered) counts from class-major posteriors, plus stored history."""
+    return (counts_t @ post.T).reshape(w, k, k).transpose(0, 2, 1) + prior

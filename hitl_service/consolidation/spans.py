@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grouping import Regions, group_mode, group_regions
-from .regions import flatten_answers, kept_groups, split_by_item, weighted_mean
+from .regions import flatten_answers, kept_groups, split_by_item, stack_columns, weighted_mean
 
 
 @dataclass(frozen=True)
@@ -48,22 +48,23 @@ def consolidate_spans(answers: list[SpanAnswer], *, n_items: int, jaccard_thresh
     merged = np.stack([starts, ends], axis=1)
     weight = flat.answer_weight[flat.owner]
     fit = weighted_mean(groups.group, jaccard(spans, merged[groups.group])[:, None], weight, n_groups)[:, 0]
-    confidence = np.where(groups.single_reviewer, 0.0, groups.share * groups.label_share * fit)
+    confidence = np.clip(np.where(groups.single_reviewer, 0.0, groups.share * groups.label_share * fit), 0, 1)
     keep = kept_groups(groups)
     order = np.lexsort((ends, starts, groups.item))
     order = order[keep[order]]
     reviewers = np.bincount(flat.answer_item, minlength=n_items)
-    return [ItemSpans(starts=s, ends=e, labels=l, confidence=np.clip(c, 0.0, 1.0), n_workers=int(n))
-            for (s, e, l, c), n in zip(split_by_item(groups.item[order], n_items, starts[order], ends[order],
-                                                     groups.label[order], confidence[order]), reviewers)]
+    return [ItemSpans(starts=s, ends=e, labels=lab, confidence=c, n_workers=n)
+            for (s, e, lab, c), n in zip(split_by_item(groups.item[order], n_items, starts[order],
+                                                       ends[order], groups.label[order], confidence[order]),
+                                         reviewers.tolist())]
 
 
-def _geometry(answer):
-    starts = np.asarray(answer.starts, dtype=np.int64).reshape(-1)
-    ends = np.asarray(answer.ends, dtype=np.int64).reshape(-1)
-    if len(starts) != len(ends) or np.any(ends <= starts):
+def _geometry(answers):
+    starts, sizes = stack_columns([a.starts for a in answers], 1, np.int64)
+    ends, end_sizes = stack_columns([a.ends for a in answers], 1, np.int64)
+    if np.any(sizes != end_sizes) or np.any(ends <= starts):
         raise ValueError("each span needs start < end")
-    return np.stack([starts, ends], axis=1)
+    return np.concatenate([starts, ends], axis=1), sizes
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> np.ndarray:

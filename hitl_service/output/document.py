@@ -92,6 +92,7 @@ def build_output_document(
     answers: list[dict],
     activation_results: dict | None = None,
     request_source: str | None = None,
+    consolidated_answer: dict | None = None,
 ) -> bytes:
     """The exact bytes of a loop's output.json (same inputs, same bytes, so every retry is identical).
 
@@ -122,6 +123,9 @@ def build_output_document(
             parsed_input.setdefault("humanTaskActivationConditionResults", activation_results)
     elif activation_results is not None:
         doc["humanTaskActivationConditionResults"] = activation_results
+    if consolidated_answer is not None:
+        # opt-in (flow tag hitl:consolidate, docs/consolidation.md); absent, the document is A2I's
+        doc["consolidatedAnswer"] = consolidated_answer
     # allow_nan=False: NaN/Infinity are not JSON and would break every consumer of the file
     text = json.dumps(doc, sort_keys=False, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return text.encode("utf-8")

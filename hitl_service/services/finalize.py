@@ -32,10 +32,32 @@ def write_loop_output(ctx: ServiceContext, loop: dict, storage) -> str:
     answers = ctx.store.loops.answers(loop["name"], loop["team"])
     bucket, key = output_key(loop["output_path"], loop["flow"], loop["name"], utc_from_ms(int(loop["created_ms"])))
     activation = json.loads(loop["activation"]) if loop.get("activation") else None
+    consolidated, report = _consolidation(ctx, loop, answers)
     body = build_output_document(flow_definition_arn=ctx.arns.flow_definition(loop["flow"]), loop_name=loop["name"],
-                                 input_content=loop["input"], answers=answers, activation_results=activation)
+                                 input_content=loop["input"], answers=answers, activation_results=activation,
+                                 consolidated_answer=consolidated)
+    if report is not None:
+        # written first: an output.json that exists always has its report beside it
+        from hitl_service.consolidation.a2i import QUALITY_REPORT_NAME
+
+        report_key = key.rsplit("/", 1)[0] + "/" + QUALITY_REPORT_NAME
+        storage.put(bucket, report_key, json.dumps(report, separators=(",", ":"), allow_nan=False).encode())
     storage.put(bucket, key, body)
     return output_uri(bucket, key)
+
+
+def _consolidation(ctx: ServiceContext, loop: dict, answers: list[dict]) -> tuple[dict | None, dict | None]:
+    """(consolidatedAnswer, quality report) when the loop's flow opted in (hitl:consolidate) and TaskCount > 1."""
+    task_count = int(loop.get("task_count") or 1)
+    if task_count <= 1:
+        return None, None       # the common case costs no extra read
+    flow = ctx.store.resources.get_flow(loop["flow"], ("consolidate",)) or {}
+    if flow.get("consolidate") != "true":
+        return None, None
+    # imported here: numpy and scipy load only in processes that consolidate
+    from hitl_service.consolidation.a2i import loop_consolidation
+
+    return loop_consolidation(loop["name"], answers, task_count=task_count)
 
 
 def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:

@@ -223,6 +223,16 @@ def webhooks_from_tags(tags: list[dict]) -> list[dict]:
     return hooks
 
 
+def _consolidate_tag(tags: list[dict]) -> str:
+    """The hitl:consolidate opt-in as the flow field finalize reads ("true" or "false")."""
+    from hitl_service.consolidation.a2i import consolidation_tag_value
+
+    try:
+        return "true" if consolidation_tag_value(tags) else "false"
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 def create_flow_definition(ctx: ServiceContext, req: dict) -> dict:
     """Create an Active flow definition bound to an existing workteam and task UI."""
     name = req["FlowDefinitionName"]
@@ -253,6 +263,7 @@ def create_flow_definition(ctx: ServiceContext, req: dict) -> dict:
         from hitl_service.domain.conditions import parse_conditions
 
         parse_conditions(conditions)
+    consolidate = _consolidate_tag(req.get("Tags", []))
     created = now_ms()
     arn = ctx.arns.flow_definition(name)
     doc = {k: req[k] for k in ("OutputConfig", "RoleArn", "HumanLoopRequestSource", "HumanLoopActivationConfig",
@@ -262,7 +273,7 @@ def create_flow_definition(ctx: ServiceContext, req: dict) -> dict:
         "team": team_name, "ui": ui_name, "task_count": hlc["TaskCount"], "time_limit": time_limit,
         "lifetime": lifetime, "output_path": req["OutputConfig"]["S3OutputPath"], "title": hlc["TaskTitle"],
         "description": hlc["TaskDescription"], "doc": json.dumps(doc), "conditions": conditions,
-        "webhooks": json.dumps(webhooks_from_tags(req.get("Tags", []))),
+        "webhooks": json.dumps(webhooks_from_tags(req.get("Tags", []))), "consolidate": consolidate,
     }
     outcome = ctx.store.resources.create_flow(name, team_name, ui_name, created, fields)
     if outcome is CreateOutcome.EXISTS:

@@ -27,6 +27,15 @@ def test_tiny_batch_picks_majority_vote():
     assert consolidate_classes(ann).method is Method.MAJORITY_VOTE
 
 
+def test_batch_without_overlap_or_history_is_a_vote():
+    # 60 items, one answer each from the same 3 reviewers: plenty of answers per reviewer, no overlap
+    ann = annotations([(i, i % 3, i % 2) for i in range(60)], 60, 3, 2)
+    assert consolidate_classes(ann).method is Method.MAJORITY_VOTE
+    assert consolidate_classes(ann).confidence.max() == 0.0
+    history = np.full((3, 2, 2), 5.0)
+    assert consolidate_classes(ann, prior_counts=history).method is Method.DAWID_SKENE
+
+
 def test_method_rule_follows_answers_per_reviewer():
     # 3 reviewers answer every item; K=3: one-coin from 2*K=6 answers each, full from 2*K*K=18
     rng = np.random.default_rng(0)

@@ -146,7 +146,7 @@ def render(machine, results: list[Result], args, notes: dict[str, str], caveats:
                ".venv/bin/python -m pytest tests/bench           # smoke test (quick run, no timing asserted)\n```\n")
     out.append("`make bench` installs what it needs: the service's venv (`make setup`, with redis-server) and "
                "`wrk` (Debian package, via apt-get). Sections that other benchmarks write into this file "
-               "between `<!-- consolidation:begin/end -->`, `<!-- jobs:begin/end -->` and "
+               "between `<!-- consolidation:begin/end -->`, `<!-- jobs:begin/end -->`, `<!-- jobs-g2:begin/end -->`, `<!-- autolabel:begin/end -->` and "
                "`<!-- peers:begin/end -->` markers are carried over when the file is rewritten.\n")
     out.append("Each benchmark starts its own `redis-server` on a free port (never 6379), its own gunicorn, "
                "Celery worker/beat and moto as needed (the service's processes with the exact commands of "
@@ -186,7 +186,7 @@ def render(machine, results: list[Result], args, notes: dict[str, str], caveats:
 
 # Other helpers' benchmarks (bench/c_*.py, bench/g_*.py) write their own sections into the same file
 # between these markers; a run of `python -m bench` must not erase them.
-PRESERVED = ("consolidation", "jobs", "peers")
+PRESERVED = ("consolidation", "jobs", "jobs-g2", "autolabel", "peers")
 _BLOCK_RE = re.compile(r"<!-- (?P<name>[a-z0-9_-]+):begin -->.*?<!-- (?P=name):end -->", re.S)
 
 

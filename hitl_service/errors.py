@@ -75,6 +75,18 @@ class InternalServerError(HitlError):
     status = 500
 
 
+class UnsupportedMediaTypeError(HitlError):
+    code = "UnsupportedMediaTypeException"
+    status = 415
+
+
+class ServiceUnavailableError(HitlError):
+    """The service's state store cannot be reached right now; the caller should retry (boto3 does)."""
+
+    code = "ServiceUnavailable"
+    status = 503
+
+
 class UnknownOperationError(HitlError):
     code = "UnknownOperationException"
     status = 400

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -9,6 +11,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from hitl_service.domain.timefmt import now_ms
 from hitl_service.extensions import current_ctx
 from hitl_service.store import keys
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("ops", __name__)
 
@@ -21,7 +25,9 @@ def healthz():
     try:
         ctx.store.r.ping()
     except Exception as exc:  # noqa: BLE001 - health reports any Redis failure
-        return {"status": "unavailable", "redis": str(exc)}, 503
+        # the error names the Redis host and port: that goes to the log, not to whoever asks
+        log.warning("health check failed error=%s", exc)
+        return {"status": "unavailable", "redis": "unreachable"}, 503
     return {"status": "ok"}
 
 

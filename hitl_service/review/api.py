@@ -6,11 +6,14 @@ import json
 
 from flask import Blueprint, request
 
-from hitl_service.api.common import json_response
+from hitl_service.api.common import as_service_error, json_response
+from hitl_service.domain.strictjson import strict_loads
 from hitl_service.errors import HitlError, InternalServerError, ValidationError
 from hitl_service.extensions import current_ctx
 from hitl_service.review.auth import current_reviewer, login_session, reviewer_required
 from hitl_service.services import review, reviewers
+
+MAX_ANSWER_DEPTH = 100
 
 bp = Blueprint("review_api", __name__, url_prefix="/review/api")
 
@@ -26,6 +29,9 @@ def render_unexpected(exc):
 
     if isinstance(exc, HTTPException):
         return json_response({"__type": exc.name.replace(" ", ""), "Message": exc.description}, exc.code)
+    exc = as_service_error(exc)
+    if isinstance(exc, HitlError):
+        return render_error(exc)
     import logging
 
     logging.getLogger(__name__).exception("review api error")
@@ -38,8 +44,9 @@ def _body() -> dict:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
+        # an answer with NaN, 1e999 or a lone surrogate could never be written to output.json
+        data = strict_loads(raw, max_depth=MAX_ANSWER_DEPTH)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(f"Request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ValidationError("Request body must be a JSON object")

@@ -48,6 +48,15 @@ def _page_reviewer():
         return None
 
 
+@bp.record_once
+def _site_root(state) -> None:
+    # GET / (the worker-portal address a notebook prints: https:// + Workteam.SubDomain) and the
+    # browser's automatic /favicon.ico both lead into the review pages; POST / stays the control plane
+    state.app.add_url_rule("/", "site_root", lambda: redirect(url_for("review.index")), methods=["GET", "HEAD"])
+    state.app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("review.static", filename="favicon.svg")),
+                           methods=["GET", "HEAD"])
+
+
 @bp.get("/")
 def index():
     return redirect(url_for("review.queue" if _page_reviewer() else "review.login"))

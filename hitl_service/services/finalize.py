@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 
 from hitl_service.domain.timefmt import now_ms, utc_from_ms
 from hitl_service.services.context import ServiceContext
+from hitl_service.output.document import output_uri
 from hitl_service.store import keys
+from hitl_service.store.output_failures import FailOutcome, OutputFailures
 
 log = logging.getLogger(__name__)
 
@@ -25,23 +28,46 @@ def backoff_seconds(attempt: int, cap: float = MAX_BACKOFF_SECONDS) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def write_loop_output(ctx: ServiceContext, loop: dict, storage) -> str:
-    """Write the loop's output.json (same bytes on every attempt) and return its s3:// URI."""
-    from hitl_service.output.document import build_output_document, output_key, output_uri
+class UnwritableOutput(Exception):
+    """The loop's output.json cannot be built from what is stored: retrying can never help."""
 
-    answers = ctx.store.loop_answers(loop["name"])
-    bucket, key = output_key(loop["output_path"], loop["flow"], loop["name"], utc_from_ms(int(loop["created_ms"])))
-    import json
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
 
-    activation = json.loads(loop["activation"]) if loop.get("activation") else None
-    body = build_output_document(flow_definition_arn=ctx.arns.flow_definition(loop["flow"]), loop_name=loop["name"],
-                                 input_content=loop["input"], answers=answers, activation_results=activation)
-    storage.put(bucket, key, body)
-    return output_uri(bucket, key)
+
+def build_loop_output(ctx: ServiceContext, loop: dict) -> tuple[str, str, bytes]:
+    """(bucket, key, bytes) of the loop's output.json, the same on every attempt; UnwritableOutput
+    when the stored input or answers cannot be serialized (a permanent error, unlike storage's)."""
+    from hitl_service.output.document import build_output_document, output_key
+
+    try:
+        answers = ctx.store.loop_answers(loop["name"])
+        bucket, key = output_key(loop["output_path"], loop["flow"], loop["name"],
+                                 utc_from_ms(int(loop["created_ms"])))
+        activation = json.loads(loop["activation"]) if loop.get("activation") else None
+        body = build_output_document(flow_definition_arn=ctx.arns.flow_definition(loop["flow"]),
+                                     loop_name=loop["name"], input_content=loop["input"], answers=answers,
+                                     activation_results=activation)
+    except ValueError as exc:  # NaN/Infinity, a lone surrogate, a malformed answer or output path
+        raise UnwritableOutput("ValidationError", f"The output could not be written as JSON: {exc}") from None
+    except (RecursionError, TypeError) as exc:
+        raise UnwritableOutput("InternalError", f"The output could not be built: {type(exc).__name__}") from None
+    return bucket, key, body
+
+
+def _fail_unwritable(ctx: ServiceContext, name: str, err: UnwritableOutput) -> str:
+    outcome = OutputFailures(ctx.store.r).fail_loop(name, err.code, err.reason, now_ms())
+    ctx.store.r.hdel(ATTEMPTS, name)
+    log.error("output can never be written; loop failed loop=%s code=%s reason=%s outcome=%s", name, err.code,
+              err.reason, outcome.value)
+    return "failed" if outcome is FailOutcome.FAILED else outcome.value
 
 
 def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
-    """Idempotently finish a closing loop; on a storage failure reschedule it and re-raise."""
+    """Idempotently finish a closing loop; on a storage failure reschedule it and re-raise; a loop whose
+    output can never be written is Failed (FailureCode ValidationError or InternalError) instead."""
     loop = ctx.store.get_loop(name)
     if loop is None:
         pipe = ctx.store.r.pipeline(transaction=True)
@@ -56,7 +82,12 @@ def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
     uri = ""
     if int(loop.get("answers") or 0) > 0:
         try:
-            uri = write_loop_output(ctx, loop, storage)
+            bucket, key, body = build_loop_output(ctx, loop)
+        except UnwritableOutput as err:
+            return _fail_unwritable(ctx, name, err)
+        try:
+            storage.put(bucket, key, body)
+            uri = output_uri(bucket, key)
         except Exception as exc:
             attempt = ctx.store.r.hincrby(ATTEMPTS, name, 1)
             delay = backoff_seconds(attempt, ctx.settings.finalize_backoff_max_seconds)

@@ -76,14 +76,33 @@ def list_human_task_uis(ctx: ServiceContext, req: dict) -> tuple[list[dict], str
     return rows, token
 
 
+def retire_deleting_flows(ctx: ServiceContext, users_key: str) -> None:
+    """Retire now the Deleting flows in ``users_key`` (a UI's or team's flows) that nothing holds.
+
+    A flow stays Deleting until the worker has stopped its loops; a DeleteHumanTaskUi or
+    DeleteWorkteam sent right after DeleteFlowDefinition (as AWS's notebooks do) must not fail
+    for that, so it does the worker's job first. A flow whose reviewers still hold tasks stays.
+    """
+    for flow_name in sorted(ctx.store.members(users_key)):
+        flow = ctx.store.get_hash(keys.flow(flow_name))
+        if flow and flow.get("status") == "Deleting":
+            retire_flow_definition(ctx, flow_name, flow["id"])
+
+
 def delete_human_task_ui(ctx: ServiceContext, name: str) -> None:
-    outcome = ctx.store.scripts.delete_unused_resource(
-        keys=[keys.ui(name), keys.UIS, keys.ui_flows(name)],
-        args=[keys.index_member(int(get_human_task_ui(ctx, name)["created_ms"]), name)])
+    member = keys.index_member(int(get_human_task_ui(ctx, name)["created_ms"]), name)
+    outcome = ctx.store.scripts.delete_unused_resource(keys=[keys.ui(name), keys.UIS, keys.ui_flows(name)],
+                                                       args=[member])
+    if outcome == "inuse":
+        retire_deleting_flows(ctx, keys.ui_flows(name))
+        outcome = ctx.store.scripts.delete_unused_resource(keys=[keys.ui(name), keys.UIS, keys.ui_flows(name)],
+                                                           args=[member])
     if outcome == "missing":
         raise NotFoundError(f"Human task UI {name} does not exist")
     if outcome == "inuse":
-        raise ResourceInUseError(f"Human task UI {name} is used by an active flow definition")
+        raise ResourceInUseError(
+            f"Human task UI {name} is used by a flow definition that is Active, or Deleting while reviewers "
+            "finish tasks they already hold")
     log.info("task ui deleted ui=%s", name)
 
 
@@ -203,9 +222,12 @@ def list_workteams(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | No
 
 def delete_workteam(ctx: ServiceContext, name: str) -> None:
     team = get_workteam(ctx, name)
-    outcome = ctx.store.scripts.delete_workteam(
-        keys=[keys.team(name), keys.TEAMS, keys.TEAMS + ":byname", keys.team_flows(name)],
-        args=[name, keys.index_member(int(team["created_ms"]), name)])
+    team_keys = [keys.team(name), keys.TEAMS, keys.TEAMS + ":byname", keys.team_flows(name)]
+    args = [name, keys.index_member(int(team["created_ms"]), name)]
+    outcome = ctx.store.scripts.delete_workteam(keys=team_keys, args=args)
+    if outcome == "inuse":
+        retire_deleting_flows(ctx, keys.team_flows(name))
+        outcome = ctx.store.scripts.delete_workteam(keys=team_keys, args=args)
     if outcome == "missing":
         raise _team_missing(name)
     if outcome == "inuse":

@@ -12,6 +12,10 @@ from hitl_service.store.scripts import Scripts
 
 log = logging.getLogger(__name__)
 
+# errors that mean "Redis cannot answer right now" (down, restarting, loading, failing over), as
+# opposed to a bug: callers turn them into a retryable ServiceUnavailable
+UNAVAILABLE_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.ReadOnlyError)
+
 
 def connect(url: str) -> redis.Redis:
     """A redis-py client for ``url`` that returns str and retries a dropped connection once."""
@@ -88,6 +92,10 @@ class Store:
         return [json.loads(a) for a in self.r.lrange(keys.loop_answers(name), 0, -1)]
 
     # ---- flows, UIs, teams ------------------------------------------------------------------
+
+    def members(self, key: str) -> set[str]:
+        """The members of a set (a UI's or a team's flows)."""
+        return self.r.smembers(key)
 
     def get_hash(self, key: str) -> dict | None:
         data = self.r.hgetall(key)

@@ -63,7 +63,15 @@ class Settings:
     webhook_backoff_max_seconds: float = 300.0
     log_level: str = "INFO"
     testing: bool = False
+    # forced on when public_url is https (create_app); this turns it on behind a TLS proxy on http
     session_cookie_secure: bool = False
+    # sign-in throttling: failures before a lockout, per reviewer name and per client address; the
+    # first lockout lasts login_lockout_seconds and each further failure doubles it (up to 15 min)
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_lockout_seconds: float = 30.0
+    # when set, GET /metrics requires "Authorization: Bearer <token>" (Prometheus: authorization.credentials)
+    metrics_token: str | None = None
 
     def __post_init__(self):
         if not self.broker_url:
@@ -112,5 +120,9 @@ class Settings:
         put("webhook_backoff_max_seconds", "HITL_WEBHOOK_BACKOFF_MAX_SECONDS", float)
         put("log_level", "HITL_LOG_LEVEL")
         put("session_cookie_secure", "HITL_SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true", "yes"))
+        put("login_max_failures_per_account", "HITL_LOGIN_MAX_FAILURES_PER_ACCOUNT", int)
+        put("login_max_failures_per_address", "HITL_LOGIN_MAX_FAILURES_PER_ADDRESS", int)
+        put("login_lockout_seconds", "HITL_LOGIN_LOCKOUT_SECONDS", float)
+        put("metrics_token", "HITL_METRICS_TOKEN")
         values.update(overrides)
         return cls(**values)

@@ -134,6 +134,22 @@ class LeaseError(HitlError):
     status = 409
 
 
+class TooManyAttemptsError(HitlError):
+    """Too many failed sign-ins for this account or from this address; retry after a while."""
+
+    code = "TooManyRequestsException"
+    status = 429
+
+    def __init__(self, message: str, retry_after_seconds: int):
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class UnsupportedLoginRequestError(HitlError):
+    code = "UnsupportedMediaTypeException"
+    status = 415
+
+
 class NoAssignmentError(HitlError):
     code = "NoAssignmentAvailable"
     status = 404

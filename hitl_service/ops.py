@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
@@ -83,6 +84,12 @@ class RedisCollector:
 
 @bp.get("/metrics")
 def metrics():
+    token = current_ctx().settings.metrics_token
+    if token:
+        sent = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return Response("A bearer token is required for /metrics\n", status=401, content_type="text/plain",
+                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     registry = CollectorRegistry()
     registry.register(RedisCollector(current_ctx()))
     return Response(generate_latest(registry), content_type="text/plain; version=0.0.4; charset=utf-8")

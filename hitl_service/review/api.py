@@ -10,7 +10,7 @@ from hitl_service.api.common import as_service_error, json_response
 from hitl_service.domain.strictjson import strict_loads
 from hitl_service.errors import HitlError, InternalServerError, ValidationError
 from hitl_service.extensions import current_ctx
-from hitl_service.review.auth import current_reviewer, login_session, reviewer_required
+from hitl_service.review.auth import check_login_request, current_reviewer, login_session, reviewer_required, throttled_login
 from hitl_service.services import review, reviewers
 
 MAX_ANSWER_DEPTH = 100
@@ -20,7 +20,9 @@ bp = Blueprint("review_api", __name__, url_prefix="/review/api")
 
 @bp.errorhandler(HitlError)
 def render_error(exc: HitlError):
-    return json_response({"__type": exc.code, "Message": exc.message}, exc.status)
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    return json_response({"__type": exc.code, "Message": exc.message}, exc.status,
+                         headers={"Retry-After": str(retry_after)} if retry_after else None)
 
 
 @bp.errorhandler(Exception)
@@ -55,8 +57,11 @@ def _body() -> dict:
 
 @bp.post("/login")
 def login():
+    check_login_request("json")
     body = _body()
-    record = reviewers.authenticate(current_ctx(), str(body.get("username", "")), str(body.get("password", "")))
+    ctx = current_ctx()
+    username, password = str(body.get("username", "")), str(body.get("password", ""))
+    record = throttled_login(ctx, username, lambda: reviewers.authenticate(ctx, username, password), via="json")
     token = login_session(record)
     return json_response({"workerId": record["worker_id"], "csrfToken": token})
 

@@ -95,3 +95,13 @@ def index_member(created_ms: int, name: str) -> str:
 
 def member_name(member: str) -> str:
     return member.split(":", 1)[1]
+
+
+def login_failures_account(name: str) -> str:
+    """Recent failed sign-ins for one reviewer name (login throttling; expires on its own)."""
+    return f"{PREFIX}{{login-account:{name}}}:failures"
+
+
+def login_failures_address(address: str) -> str:
+    """Recent failed sign-ins from one client address (login throttling; expires on its own)."""
+    return f"{PREFIX}{{login-address:{address}}}:failures"

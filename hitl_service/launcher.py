@@ -18,14 +18,24 @@ from urllib.parse import urlsplit
 API_PORT_DEFAULT = 8080
 
 
-def process_commands(port: int = API_PORT_DEFAULT, *, python: str = "python", state_dir: str = "var") -> dict[str, list[str]]:
+# `make run` / `hitl run` listen on loopback only unless told otherwise (HITL_BIND_HOST or --host);
+# containers (docker-compose, the Dockerfile) listen on every interface of their own network
+BIND_HOST_DEFAULT = "127.0.0.1"
+CONTAINER_BIND_HOST = "0.0.0.0"
+# Ctrl-C / SIGTERM: every child gets SIGTERM at once, and whatever still runs when this much time has
+# passed is killed with its whole process group, so the command ends (and the port is free) within 10 s
+STOP_GRACE_SECONDS = 7.0
+
+
+def process_commands(port: int = API_PORT_DEFAULT, *, python: str = "python", state_dir: str = "var",
+                     host: str = CONTAINER_BIND_HOST) -> dict[str, list[str]]:
     """The service's processes: name -> argv (the same set docker-compose.yml starts).
 
     gunicorn writes no access log of its own: the app logs one line per request with its
     x-amzn-RequestId, operation, status and duration.
     """
     return {
-        "api": [python, "-m", "gunicorn", "--bind", f"0.0.0.0:{port}", "--worker-class", "gthread",
+        "api": [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--worker-class", "gthread",
                 "--workers", "2", "--threads", "8", "hitl_service.wsgi:app"],
         "worker": [python, "-m", "celery", "-A", "workers.celery_app", "worker", "--queues", "hitl",
                    "--concurrency", "4", "--loglevel", "INFO"],
@@ -114,7 +124,52 @@ Press Ctrl-C to stop everything this command started.
 """
 
 
-def run(port: int = API_PORT_DEFAULT, root: Path | None = None) -> int:
+def redis_without_aof(url: str) -> bool:
+    """Whether the Redis at ``url`` runs without its append-only file (a crash would lose state)."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, decode_responses=True)
+        return client.config_get("appendonly").get("appendonly") == "no"
+    except Exception:  # noqa: BLE001 - CONFIG may be renamed or forbidden: then nothing can be said
+        return False
+
+
+def _die_with_parent() -> None:
+    # the children run in their own sessions (see stop_children); should this command itself be
+    # killed outright, Linux still ends them instead of leaving a server holding the port
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def stop_children(children: list[tuple[str, subprocess.Popen]], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM every child at once; kill the process group of any still running after ``grace``.
+
+    Children run in their own sessions, so a terminal's Ctrl-C reaches only this command and each
+    child sees one SIGTERM, never SIGINT and SIGTERM in a row (which left gunicorn's master waiting
+    on a lock). One shared deadline, not one per child, bounds the whole stop.
+    """
+    for _, proc in children:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for name, proc in children:
+        try:
+            proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"{name} did not stop within {grace:.0f} s; killing it", flush=True)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # its own group: gunicorn's workers go too
+            except ProcessLookupError:
+                pass
+            proc.wait(5)
+
+
+def run(port: int = API_PORT_DEFAULT, root: Path | None = None, host: str | None = None) -> int:
     """Start everything and supervise it until Ctrl-C or a process dies."""
     from hitl_service.config import Settings
 
@@ -124,6 +179,7 @@ def run(port: int = API_PORT_DEFAULT, root: Path | None = None) -> int:
     env = dict(os.environ)
     for k, v in file_env.items():
         env.setdefault(k, v)
+    host = host or env.get("HITL_BIND_HOST") or BIND_HOST_DEFAULT
     env.setdefault("HITL_PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("HITL_DATA_DIR", str(state_dir / "data"))
     settings = Settings.from_env(env)
@@ -131,8 +187,14 @@ def run(port: int = API_PORT_DEFAULT, root: Path | None = None) -> int:
     if not redis_answers(settings.redis_url):
         print(f"starting redis-server for {settings.redis_url} (appendonly, data in var/redis)", flush=True)
         children.append(("redis", start_redis(settings.redis_url, state_dir, root / "deploy" / "redis.conf")))
-    for name, argv in process_commands(port, python=sys.executable, state_dir=str(state_dir)).items():
-        children.append((name, subprocess.Popen(argv, env=env, cwd=root)))
+    elif redis_without_aof(settings.redis_url):
+        print(f"WARNING: the Redis at {settings.redis_url} runs without appendonly; loops and answers since its "
+              "last snapshot are lost if it crashes. Turn it on: redis-cli CONFIG SET appendonly yes "
+              "(and in its redis.conf).", flush=True)
+    for name, argv in process_commands(port, python=sys.executable, state_dir=str(state_dir), host=host).items():
+        children.append((name, subprocess.Popen(argv, env=env, cwd=root, start_new_session=True,
+                                                preexec_fn=_die_with_parent)))
+    print(f"API listening on {host}:{port} (HITL_BIND_HOST or --host changes the address)", flush=True)
     akid, secret = next(iter(settings.access_keys.items()))
     print(banner(settings.public_url, akid, secret, settings.region), flush=True)
     stopping = False
@@ -151,12 +213,5 @@ def run(port: int = API_PORT_DEFAULT, root: Path | None = None) -> int:
                 stopping, code = True, 1
                 break
         time.sleep(0.3)
-    for _, proc in reversed(children):
-        if proc.poll() is None:
-            proc.terminate()
-    for _, proc in reversed(children):
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    stop_children(list(reversed(children)))
     return code

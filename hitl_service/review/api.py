@@ -14,6 +14,7 @@ from hitl_service.review.auth import check_login_request, current_reviewer, logi
 from hitl_service.services import review, reviewers
 
 MAX_ANSWER_DEPTH = 100
+MAX_RELEASE_REASON = 500
 
 bp = Blueprint("review_api", __name__, url_prefix="/review/api")
 
@@ -119,7 +120,10 @@ def heartbeat(token):
 @bp.post("/assignments/<token>/release")
 @reviewer_required
 def release(token):
-    review.release_assignment(current_ctx(), current_reviewer(), token)
+    reason = _body().get("reason", "")
+    if not isinstance(reason, str) or len(reason) > MAX_RELEASE_REASON:
+        raise ValidationError(f"reason must be a string of at most {MAX_RELEASE_REASON} characters")
+    review.release_assignment(current_ctx(), current_reviewer(), token, reason=reason.strip())
     return json_response({"released": True})
 
 

@@ -130,14 +130,14 @@ def extend_lease(ctx: ServiceContext, reviewer: dict, lease_id: str) -> dict:
     return {"expiresAt": iso_ms(int(result[1])), "deadlineAt": iso_ms(int(result[2]))}
 
 
-def release_assignment(ctx: ServiceContext, reviewer: dict, lease_id: str) -> None:
-    """Hand an assignment back to the queue at once."""
+def release_assignment(ctx: ServiceContext, reviewer: dict, lease_id: str, reason: str = "") -> None:
+    """Hand an assignment back to the queue at once; the reviewer's optional reason goes to the log."""
     kind, to_finalize = ctx.store.scripts.release_assignment(args=[lease_id, reviewer["worker_id"], now_ms()])
     if kind != "released":
         _raise_for(ctx, lease_id, kind, "", to_finalize)
     if to_finalize:
         _finalize_all(ctx, [to_finalize])
-    log.info("released worker=%s", reviewer["worker_id"])
+    log.info("released worker=%s lease=%s reason=%r", reviewer["worker_id"], lease_id, reason[:500])
 
 
 def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_content) -> dict:

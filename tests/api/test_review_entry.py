@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from playwright.sync_api import expect
@@ -46,8 +47,9 @@ def test_site_root_leads_to_sign_in_with_a_favicon_and_a_failed_sign_in_keeps_th
     expect(page.get_by_role("heading", name="Your queues")).to_be_visible()
 
 
-def test_start_working_resumes_the_held_task_and_the_queue_never_says_all_done_beside_waiting_work(
-        service, sm, a2i, worker, page):
+def test_start_working_resumes_the_held_task_release_says_what_it_does_and_the_queue_never_says_all_done(
+        service, sm, a2i, worker, page, caplog):
+    caplog.set_level(logging.INFO, logger="hitl_service.services.review")
     team, team_arn = R.create_team(sm, groups=["raters"])
     _, flow_arn = R.create_flow(sm, team_arn=team_arn)
     reviewers.add_reviewer(service.ctx, "omar", "correct-horse", ["raters"])
@@ -66,8 +68,13 @@ def test_start_working_resumes_the_held_task_and_the_queue_never_says_all_done_b
     expect(page.frame_locator("#task-frame").get_by_text("resume me")).to_be_visible()
     assert page.url == task_url  # the same lease, not a new claim and not "no tasks"
 
-    page.get_by_role("button", name="Release").click()
+    page.get_by_role("button", name="Release", exact=True).click()  # opens the panel; nothing released yet
+    expect(page.locator("#release-help")).to_contain_text("back in the team's queue for another reviewer")
+    assert service.ctx.store.r.hget("hitl:stats:queued", team) == "0"
+    page.get_by_label("Reason (optional)").fill("image does not load")
+    page.get_by_role("button", name="Release task").click()
     expect(page.get_by_role("heading", name="Your queues")).to_be_visible()
+    assert any("reason='image does not load'" in r.getMessage() for r in caplog.records)
     expect(page.locator(f"td.num[data-team='{team}']")).to_have_text("1")
     page.get_by_role("button", name="Start working").click()  # omar released it: nothing for him
     expect(page.locator(f"td.num[data-team='{team}']")).to_have_text("1")

@@ -13,7 +13,7 @@ from flask import Response, current_app, g, request
 from hitl_service.api.sigv4 import SignedRequest, verify_sigv4
 from hitl_service.domain.strictjson import strict_loads
 from hitl_service.errors import HitlError, InternalServerError, SerializationError, ServiceUnavailableError
-from hitl_service.store.redis_store import UNAVAILABLE_ERRORS
+from hitl_service.store.client import UNAVAILABLE_ERRORS
 
 log = logging.getLogger("hitl_service.api")
 

@@ -47,7 +47,7 @@ def throttled_login(ctx, name: str, verify, *, via: str) -> dict:
     (429, with Retry-After) without checking the password; a failure counts against both; a success
     clears the name's count. Locks of one name or address never block others. Every attempt is logged.
     """
-    throttle = LoginThrottle(ctx.store.r)
+    throttle = LoginThrottle(ctx.store.client)
     account_policy, address_policy = _policies(ctx.settings)
     address = client_address()
     subjects = ((keys.login_failures_account(_subject(name)), account_policy),

@@ -8,13 +8,12 @@ import random
 
 from hitl_service.domain.timefmt import now_ms, utc_from_ms
 from hitl_service.services.context import ServiceContext
+from hitl_service.domain.states import FinishOutcome
 from hitl_service.output.document import output_uri
-from hitl_service.store import keys
 from hitl_service.store.output_failures import FailOutcome, OutputFailures
 
 log = logging.getLogger(__name__)
 
-ATTEMPTS = keys.PREFIX + "finalize:attempts"
 MAX_BACKOFF_SECONDS = 300.0
 
 
@@ -43,7 +42,7 @@ def build_loop_output(ctx: ServiceContext, loop: dict) -> tuple[str, str, bytes]
     from hitl_service.output.document import build_output_document, output_key
 
     try:
-        answers = ctx.store.loop_answers(loop["name"])
+        answers = ctx.store.loops.answers(loop["name"], loop["team"])
         bucket, key = output_key(loop["output_path"], loop["flow"], loop["name"],
                                  utc_from_ms(int(loop["created_ms"])))
         activation = json.loads(loop["activation"]) if loop.get("activation") else None
@@ -57,50 +56,45 @@ def build_loop_output(ctx: ServiceContext, loop: dict) -> tuple[str, str, bytes]
     return bucket, key, body
 
 
-def _fail_unwritable(ctx: ServiceContext, name: str, err: UnwritableOutput) -> str:
-    outcome = OutputFailures(ctx.store.r).fail_loop(name, err.code, err.reason, now_ms())
-    ctx.store.r.hdel(ATTEMPTS, name)
+def _fail_unwritable(ctx: ServiceContext, team: str, name: str, err: UnwritableOutput) -> FailOutcome:
+    outcome = OutputFailures(ctx.store.client).fail_loop(team, name, err.code, err.reason, now_ms())
     log.error("output can never be written; loop failed loop=%s code=%s reason=%s outcome=%s", name, err.code,
               err.reason, outcome.value)
-    return "failed" if outcome is FailOutcome.FAILED else outcome.value
+    return outcome
 
 
 def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
     """Idempotently finish a closing loop; on a storage failure reschedule it and re-raise; a loop whose
     output can never be written is Failed (FailureCode ValidationError or InternalError) instead."""
-    loop = ctx.store.get_loop(name)
+    loop = ctx.store.loops.get(name)
     if loop is None:
-        pipe = ctx.store.r.pipeline(transaction=True)
-        pipe.zrem(keys.OUTBOX_FINALIZE, name)
-        pipe.zrem(keys.FINALIZE_PENDING_SINCE, name)
-        pipe.execute()
-        return "missing"
+        team = ctx.store.loops.team_of(name)
+        if team:
+            ctx.store.loops.drop_finalize_entry(team, name)
+        return FinishOutcome.MISSING
+    team = loop["team"]
     if not loop.get("target"):
-        return "open"
+        return FinishOutcome.OPEN
     if loop["status"] == loop["target"]:
-        return ctx.store.scripts.mark_loop_finished(args=[name, "", now_ms()])  # 'already': clears the outbox
+        return ctx.store.loops.finish(team, name, "", now_ms())  # 'already': clears the outbox
     uri = ""
     if int(loop.get("answers") or 0) > 0:
         try:
             bucket, key, body = build_loop_output(ctx, loop)
         except UnwritableOutput as err:
-            return _fail_unwritable(ctx, name, err)
+            return _fail_unwritable(ctx, team, name, err)
         try:
             storage.put(bucket, key, body)
             uri = output_uri(bucket, key)
         except Exception as exc:
-            attempt = ctx.store.r.hincrby(ATTEMPTS, name, 1)
-            delay = backoff_seconds(attempt, ctx.settings.finalize_backoff_max_seconds)
             # the outbox sweep hands out entries whose score is older than the grace period, so
             # the score that makes the sweep retry `delay` seconds from now lies `grace` before it
             grace_ms = int(ctx.settings.outbox_grace_seconds * 1000)
-            pipe = ctx.store.r.pipeline(transaction=True)
-            pipe.zadd(keys.OUTBOX_FINALIZE, {name: now_ms() + int(delay * 1000) - grace_ms}, xx=True)
-            pipe.hincrby(keys.COUNTERS, "output_write_failures", 1)
-            pipe.execute()
+            attempt = ctx.store.loops.finalize_attempts(team, name) + 1
+            delay = backoff_seconds(attempt, ctx.settings.finalize_backoff_max_seconds)
+            ctx.store.loops.finalize_failed(team, name, now_ms() + int(delay * 1000) - grace_ms)
             log.warning("output write failed loop=%s attempt=%s retry_in=%.1fs error=%s", name, attempt, delay, exc)
             raise
-    outcome = ctx.store.scripts.mark_loop_finished(args=[name, uri, now_ms()])
-    ctx.store.r.hdel(ATTEMPTS, name)
+    outcome = ctx.store.loops.finish(team, name, uri, now_ms())
     log.info("loop finished loop=%s status=%s output=%s outcome=%s", name, loop["target"], uri or "-", outcome)
     return outcome

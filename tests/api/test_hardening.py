@@ -90,7 +90,8 @@ def test_a_finalize_that_can_never_succeed_fails_the_loop_with_a_reason(service,
     _, _, flow_arn = team_and_flow(sm)
     a2i.start_human_loop(HumanLoopName="legacy-nan", FlowDefinitionArn=flow_arn,
                          HumanLoopInput={"InputContent": '{"score": 1}'})
-    service.ctx.store.r.hset(keys.loop("legacy-nan"), "input", '{"score": NaN}')
+    team = service.ctx.store.loops.team_of("legacy-nan")
+    service.ctx.store.client.hset(keys.loop(team, "legacy-nan"), "input", '{"score": NaN}')
     reviewer = Reviewer(service)
     assert reviewer.submit(reviewer.claim_wait("legacy-nan")["token"]).status_code == 200
     done = wait_until(lambda: (d := a2i.describe_human_loop(HumanLoopName="legacy-nan"))["HumanLoopStatus"]

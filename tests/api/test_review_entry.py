@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from hitl_service.services import reviewers
 from tests.conftest import wait_until
 from tests.review.conftest import browser  # noqa: F401 - the shared Chromium fixture (sets expect's timeout)
+from tests.review.test_review_page import queued
 from tests.support import resources as R
 
 
@@ -55,7 +56,7 @@ def test_start_working_resumes_the_held_task_release_says_what_it_does_and_the_q
     reviewers.add_reviewer(service.ctx, "omar", "correct-horse", ["raters"])
     a2i.start_human_loop(HumanLoopName="held-1", FlowDefinitionArn=flow_arn,
                          HumanLoopInput={"InputContent": json.dumps({"text": "resume me"})})
-    wait_until(lambda: service.ctx.store.r.hget("hitl:stats:queued", team) == "1", message="loop routed")
+    wait_until(lambda: queued(service, team) == 1, message="loop routed")
 
     page.goto(service.url + "/review/")
     sign_in(page, "omar", "correct-horse")
@@ -70,7 +71,7 @@ def test_start_working_resumes_the_held_task_release_says_what_it_does_and_the_q
 
     page.get_by_role("button", name="Release", exact=True).click()  # opens the panel; nothing released yet
     expect(page.locator("#release-help")).to_contain_text("back in the team's queue for another reviewer")
-    assert service.ctx.store.r.hget("hitl:stats:queued", team) == "0"
+    assert queued(service, team) == 0
     page.get_by_label("Reason (optional)").fill("image does not load")
     page.get_by_role("button", name="Release task").click()
     expect(page.get_by_role("heading", name="Your queues")).to_be_visible()

@@ -192,7 +192,7 @@ def _assert_accepted_loops_can_finish(env):
     a2i = env.svc.client("sagemaker-a2i-runtime")
     store = env.svc.ctx.store
     for name in sorted(env.accepted):
-        loop = store.get_loop(name)
+        loop = store.loops.get(name)
         if loop is None:
             continue  # the fuzzer deleted it again
         # what finalize will write for it: its stored input and a reviewer's answer as output.json
@@ -203,7 +203,7 @@ def _assert_accepted_loops_can_finish(env):
             a2i.stop_human_loop(HumanLoopName=name)
     terminal = ("Completed", "Failed", "Stopped")
     for name in sorted(env.accepted):
-        wait_until(lambda: store.get_loop(name) is None or store.get_loop(name)["status"] in terminal,
+        wait_until(lambda: store.loops.get(name) is None or store.loops.get(name)["status"] in terminal,
                    timeout=30, message=f"loop {name} to finish")
 
 

@@ -122,13 +122,9 @@ Press Ctrl-C to stop everything this command started.
 
 def redis_without_aof(url: str) -> bool:
     """Whether the Redis at ``url`` runs without its append-only file (a crash would lose state)."""
-    import redis
+    from hitl_service.store.client import runs_without_aof
 
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, decode_responses=True)
-        return client.config_get("appendonly").get("appendonly") == "no"
-    except Exception:  # noqa: BLE001 - CONFIG may be renamed or forbidden: then nothing can be said
-        return False
+    return runs_without_aof(url)
 
 
 def _die_with_parent() -> None:

@@ -17,7 +17,7 @@ from hitl_service.errors import ForbiddenError, ReviewerAuthError, TooManyAttemp
 from hitl_service.extensions import current_ctx
 from hitl_service.services import reviewers
 from hitl_service.store import keys
-from hitl_service.store.throttle import LoginThrottle, ThrottlePolicy
+from hitl_service.store.throttle import ThrottlePolicy
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def throttled_login(ctx, name: str, verify, *, via: str) -> dict:
     (429, with Retry-After) without checking the password; a failure counts against both; a success
     clears the name's count. Locks of one name or address never block others. Every attempt is logged.
     """
-    throttle = LoginThrottle(ctx.store.client)
+    throttle = ctx.store.throttle
     account_policy, address_policy = _policies(ctx.settings)
     address = client_address()
     subjects = ((keys.login_failures_account(_subject(name)), account_policy),

@@ -10,7 +10,7 @@ from hitl_service.domain.timefmt import now_ms, utc_from_ms
 from hitl_service.services.context import ServiceContext
 from hitl_service.domain.states import FinishOutcome
 from hitl_service.output.document import output_uri
-from hitl_service.store.output_failures import FailOutcome, OutputFailures
+from hitl_service.store.output_failures import FailOutcome
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def build_loop_output(ctx: ServiceContext, loop: dict) -> tuple[str, str, bytes]
 
 
 def _fail_unwritable(ctx: ServiceContext, team: str, name: str, err: UnwritableOutput) -> FailOutcome:
-    outcome = OutputFailures(ctx.store.client).fail_loop(team, name, err.code, err.reason, now_ms())
+    outcome = ctx.store.output_failures.fail_loop(team, name, err.code, err.reason, now_ms())
     log.error("output can never be written; loop failed loop=%s code=%s reason=%s outcome=%s", name, err.code,
               err.reason, outcome.value)
     return outcome

@@ -40,6 +40,17 @@ def answers(url: str) -> bool:
     except Exception:  # noqa: BLE001 - any failure means "nothing usable answers"
         return False
 
+
 # errors that mean "Redis cannot answer right now" (down, restarting, loading, failing over), as
 # opposed to a bug: callers turn them into a retryable ServiceUnavailable
 UNAVAILABLE_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.ReadOnlyError)
+
+
+def runs_without_aof(url: str) -> bool:
+    """Whether the Redis at ``url`` answers with ``appendonly no`` (a crash would lose recent state);
+    False when it cannot be asked (CONFIG renamed or forbidden, or nothing answers)."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, decode_responses=True)
+        return client.config_get("appendonly").get("appendonly") == "no"
+    except Exception:  # noqa: BLE001 - then nothing can be said
+        return False

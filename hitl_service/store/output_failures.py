@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 
-from hitl_service.store import keys, luafiles
+from hitl_service.store import keys
+from hitl_service.store.base import Part
 
 
 class FailOutcome(enum.StrEnum):
@@ -14,14 +15,11 @@ class FailOutcome(enum.StrEnum):
     TERMINAL = "terminal"  # it already finished (another finalize won)
 
 
-class OutputFailures:
+class OutputFailures(Part):
     """The store side of a finalize that can never succeed."""
-
-    def __init__(self, client):
-        self._fail = luafiles.register(client, "loop_fail_output")
 
     def fail_loop(self, team: str, name: str, code: str, reason: str, now_ms: int) -> FailOutcome:
         """Make a closed loop Failed with ``code``/``reason`` and queue its status-change event."""
-        raw = self._fail(keys=[*keys.team_keys(team), keys.loop(team, name), keys.finalize_attempts(team)],
+        raw = self.scripts.loop_fail_output(keys=[*keys.team_keys(team), keys.loop(team, name), keys.finalize_attempts(team)],
                          args=[keys.loop_member(name), code, reason[:1024], now_ms])
         return FailOutcome(raw)

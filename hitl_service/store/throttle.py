@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import redis
-
-from hitl_service.store import keys, luafiles
+from hitl_service.store import keys
+from hitl_service.store.base import Part
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,12 +31,8 @@ class ThrottleState:
         return self.retry_after_ms > 0
 
 
-class LoginThrottle:
+class LoginThrottle(Part):
     """Failed sign-ins per subject key (keys.login_failures_account / login_failures_address)."""
-
-    def __init__(self, client: redis.Redis):
-        self.r = client
-        self._fail = luafiles.register(client, "throttle_fail")
 
     def state(self, key: str, now_ms: int) -> ThrottleState:
         """The subject's current standing."""
@@ -46,7 +41,7 @@ class LoginThrottle:
 
     def record_failure(self, key: str, policy: ThrottlePolicy, now_ms: int) -> ThrottleState:
         """Count one failure; the returned state says whether the subject is now locked."""
-        failures, lock_ms = self._fail(keys=[key], args=[
+        failures, lock_ms = self.scripts.throttle_fail(keys=[key], args=[
             now_ms, policy.limit, int(policy.base_lock_seconds * 1000), int(policy.max_lock_seconds * 1000),
             int(policy.window_seconds * 1000)])
         return ThrottleState(int(failures), int(lock_ms))

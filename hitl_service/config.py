@@ -22,7 +22,15 @@ def _keys(raw: str) -> dict[str, str]:
 
 
 def _broker_from(redis_url: str) -> str:
-    """Default broker: the same Redis server, database 1 (state lives in the URL's own db)."""
+    """Default broker: the same Redis server (or Sentinel group), the next database."""
+    from hitl_service.store import sentinel
+
+    if sentinel.is_sentinel_url(redis_url):
+        target = sentinel.parse(redis_url)
+        return target.broker_url(target.db + 1)
+    if redis_url.startswith("redis+cluster://"):
+        raise ValueError("HITL_BROKER_URL must be set with a Redis Cluster store (Celery cannot use a cluster as "
+                         "its broker): e.g. amqp://user:password@rabbitmq:5672/hitl")
     base, _, tail = redis_url.rpartition("/")
     if tail.isdigit() and base.count("/") >= 2:
         return f"{base}/{int(tail) + 1}"
@@ -55,6 +63,11 @@ class Settings:
     route_batch_size: int = 200
     route_wake_ttl_ms: int = 5000
     broker_visibility_timeout: int = 300
+    # the Sentinel master name for a sentinel:// broker (default: the store's, from HITL_REDIS_URL)
+    broker_sentinel_master: str = ""
+    # acknowledge a start or an answer only once this many replicas have it (Sentinel deployments)
+    redis_min_replicas: int = 0
+    redis_wait_timeout_ms: int = 1000
     reaper_interval_seconds: float = 5.0
     outbox_grace_seconds: float = 10.0
     # caps of the jittered exponential backoff between retries of an output.json write and of a
@@ -78,6 +91,28 @@ class Settings:
             self.broker_url = _broker_from(self.redis_url)
         if len(self.account_id) != 12 or not self.account_id.isdigit():
             raise ValueError("account_id must be 12 digits")
+
+    def broker_transport_options(self) -> dict:
+        """Celery's broker_transport_options for the configured broker."""
+        options: dict = {}
+        if self.broker_url.startswith(("redis://", "rediss://", "sentinel://", "unix://")):
+            options["visibility_timeout"] = self.broker_visibility_timeout
+        if self.broker_url.startswith("sentinel://"):
+            from hitl_service.store import sentinel
+
+            master = self.broker_sentinel_master
+            if not master and sentinel.is_sentinel_url(self.redis_url):
+                master = sentinel.parse(self.redis_url).master
+            if not master:
+                raise ValueError("HITL_BROKER_SENTINEL_MASTER must name the Sentinel master of a sentinel:// broker")
+            options["master_name"] = master
+        if self.broker_url.startswith(("amqp://", "amqps://", "pyamqp://")):
+            options["confirm_publish"] = True
+        return options
+
+    @property
+    def broker_is_amqp(self) -> bool:
+        return self.broker_url.startswith(("amqp://", "amqps://", "pyamqp://"))
 
     @property
     def data_path(self) -> Path:
@@ -114,6 +149,9 @@ class Settings:
         put("route_batch_size", "HITL_ROUTE_BATCH_SIZE", int)
         put("route_wake_ttl_ms", "HITL_ROUTE_WAKE_TTL_MS", int)
         put("broker_visibility_timeout", "HITL_BROKER_VISIBILITY_TIMEOUT", int)
+        put("broker_sentinel_master", "HITL_BROKER_SENTINEL_MASTER")
+        put("redis_min_replicas", "HITL_REDIS_MIN_REPLICAS", int)
+        put("redis_wait_timeout_ms", "HITL_REDIS_WAIT_TIMEOUT_MS", int)
         put("reaper_interval_seconds", "HITL_REAPER_INTERVAL_SECONDS", float)
         put("outbox_grace_seconds", "HITL_OUTBOX_GRACE_SECONDS", float)
         put("finalize_backoff_max_seconds", "HITL_FINALIZE_BACKOFF_MAX_SECONDS", float)

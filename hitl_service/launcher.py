@@ -22,9 +22,6 @@ API_PORT_DEFAULT = 8080
 # containers (docker-compose, the Dockerfile) listen on every interface of their own network
 BIND_HOST_DEFAULT = "127.0.0.1"
 CONTAINER_BIND_HOST = "0.0.0.0"
-# Ctrl-C / SIGTERM: every child gets SIGTERM at once, and whatever still runs when this much time has
-# passed is killed with its whole process group, so the command ends (and the port is free) within 10 s
-STOP_GRACE_SECONDS = 7.0
 
 
 def process_commands(port: int = API_PORT_DEFAULT, *, python: str = "python", state_dir: str = "var",
@@ -128,7 +125,7 @@ def redis_without_aof(url: str) -> bool:
 
 
 def _die_with_parent() -> None:
-    # the children run in their own sessions (see stop_children); should this command itself be
+    # the children run in their own sessions (see supervisor.stop_all); should this command itself be
     # killed outright, Linux still ends them instead of leaving a server holding the port
     try:
         import ctypes
@@ -138,31 +135,8 @@ def _die_with_parent() -> None:
         pass
 
 
-def stop_children(children: list[tuple[str, subprocess.Popen]], grace: float = STOP_GRACE_SECONDS) -> None:
-    """SIGTERM every child at once; kill the process group of any still running after ``grace``.
-
-    Children run in their own sessions, so a terminal's Ctrl-C reaches only this command and each
-    child sees one SIGTERM, never SIGINT and SIGTERM in a row (which left gunicorn's master waiting
-    on a lock). One shared deadline, not one per child, bounds the whole stop.
-    """
-    for _, proc in children:
-        if proc.poll() is None:
-            proc.terminate()
-    deadline = time.monotonic() + grace
-    for name, proc in children:
-        try:
-            proc.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            print(f"{name} did not stop within {grace:.0f} s; killing it", flush=True)
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)  # its own group: gunicorn's workers go too
-            except ProcessLookupError:
-                pass
-            proc.wait(5)
-
-
 def run(port: int = API_PORT_DEFAULT, root: Path | None = None, host: str | None = None) -> int:
-    """Start everything and supervise it until Ctrl-C or a process dies."""
+    """Start everything and keep it running (restarting a child that exits) until Ctrl-C or SIGTERM."""
     from hitl_service.config import Settings
 
     root = root or Path.cwd()
@@ -175,17 +149,22 @@ def run(port: int = API_PORT_DEFAULT, root: Path | None = None, host: str | None
     env.setdefault("HITL_PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("HITL_DATA_DIR", str(state_dir / "data"))
     settings = Settings.from_env(env)
-    children: list[tuple[str, subprocess.Popen]] = []
+    from hitl_service.supervisor import Child, supervise
+
+    children: list[Child] = []
     if not redis_answers(settings.redis_url):
         print(f"starting redis-server for {settings.redis_url} (appendonly, data in var/redis)", flush=True)
-        children.append(("redis", start_redis(settings.redis_url, state_dir, root / "deploy" / "redis.conf")))
+        conf = root / "deploy" / "redis.conf"
+        redis_child = Child("redis", lambda: start_redis(settings.redis_url, state_dir, conf))
+        redis_child.launch(time.monotonic())
+        children.append(redis_child)
     elif redis_without_aof(settings.redis_url):
         print(f"WARNING: the Redis at {settings.redis_url} runs without appendonly; loops and answers since its "
               "last snapshot are lost if it crashes. Turn it on: redis-cli CONFIG SET appendonly yes "
               "(and in its redis.conf).", flush=True)
     for name, argv in process_commands(port, python=sys.executable, state_dir=str(state_dir), host=host).items():
-        children.append((name, subprocess.Popen(argv, env=env, cwd=root, start_new_session=True,
-                                                preexec_fn=_die_with_parent)))
+        children.append(Child(name, lambda argv=argv: subprocess.Popen(
+            argv, env=env, cwd=root, start_new_session=True, preexec_fn=_die_with_parent)))
     print(f"API listening on {host}:{port} (HITL_BIND_HOST or --host changes the address)", flush=True)
     akid, secret = next(iter(settings.access_keys.items()))
     print(banner(settings.public_url, akid, secret, settings.region), flush=True)
@@ -197,13 +176,7 @@ def run(port: int = API_PORT_DEFAULT, root: Path | None = None, host: str | None
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    code = 0
-    while not stopping:
-        for name, proc in children:
-            if proc.poll() is not None:
-                print(f"{name} exited with {proc.returncode}; stopping the rest", flush=True)
-                stopping, code = True, 1
-                break
-        time.sleep(0.3)
-    stop_children(list(reversed(children)))
-    return code
+    # a child that dies (a worker after a broker outage, Redis after a crash) is started again with
+    # backoff; Ctrl-C stops everything
+    supervise(children, lambda: stopping, lambda msg: print(msg, flush=True))
+    return 0

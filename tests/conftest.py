@@ -95,8 +95,10 @@ def sm(service):
 class CeleryWorker:
     """A real `celery worker` process (optionally with embedded beat) against the test Redis."""
 
-    def __init__(self, settings: Settings, beat: bool = False, concurrency: int = 4, extra_env: dict | None = None):
+    def __init__(self, settings: Settings, beat: bool = False, concurrency: int = 4, extra_env: dict | None = None,
+                 pool: str = "threads"):
         self.settings = settings
+        self.pool = pool
         self.beat = beat
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
@@ -116,6 +118,7 @@ class CeleryWorker:
             "HITL_FINALIZE_BACKOFF_MAX_SECONDS": str(s.finalize_backoff_max_seconds),
             "HITL_WEBHOOK_BACKOFF_MAX_SECONDS": str(s.webhook_backoff_max_seconds),
             "HITL_ROUTE_BATCH_SIZE": str(s.route_batch_size), "HITL_ROUTE_WAKE_TTL_MS": str(s.route_wake_ttl_ms),
+            "HITL_REDIS_MIN_REPLICAS": str(s.redis_min_replicas),
             "HITL_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
         })
         for name, value in (("HITL_S3_ENDPOINT_URL", s.s3_endpoint_url), ("HITL_S3_REGION", s.s3_region),
@@ -130,7 +133,7 @@ class CeleryWorker:
         return env
 
     def start(self) -> "CeleryWorker":
-        cmd = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--pool=threads",
+        cmd = [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", f"--pool={self.pool}",
                f"--concurrency={self.concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
                "-Q", "hitl", "--loglevel=INFO"]
         if self.beat:

@@ -11,6 +11,10 @@ from hitl_service.config import Settings
 def make_celery(settings: Settings | None = None) -> Celery:
     """A Celery app on the configured Redis broker with at-least-once task delivery."""
     settings = settings or Settings.from_env()
+    if not settings.broker_is_amqp:
+        from workers import broker
+
+        broker.install()
     app = Celery("hitl", broker=settings.broker_url, include=["workers.tasks"])
     app.conf.update(
         task_acks_late=True,
@@ -20,7 +24,9 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout},
+        broker_transport_options=settings.broker_transport_options(),
+        # keep reconnecting to a restarted broker (the default gives up after 100 tries)
+        broker_connection_max_retries=None,
         task_default_queue="hitl",
         beat_schedule={
             "reap-expired-leases": {"task": "hitl.reap_expired_leases", "schedule": settings.reaper_interval_seconds},
@@ -28,6 +34,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "sweep-outboxes": {"task": "hitl.sweep_outboxes", "schedule": settings.reaper_interval_seconds},
         },
     )
+    if settings.broker_is_amqp:
+        # RabbitMQ: replicated quorum queues (they need per-consumer prefetch, which Celery detects)
+        app.conf.task_default_queue_type = "quorum"
+        app.conf.worker_detect_quorum_queues = True
     app.hitl_settings = settings
     return app
 

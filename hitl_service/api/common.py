@@ -13,7 +13,7 @@ from flask import Response, current_app, g, request
 from hitl_service.api.sigv4 import SignedRequest, verify_sigv4
 from hitl_service.domain.strictjson import strict_loads
 from hitl_service.errors import HitlError, InternalServerError, SerializationError, ServiceUnavailableError
-from hitl_service.store.client import UNAVAILABLE_ERRORS
+from hitl_service.store.client import is_unavailable
 
 log = logging.getLogger("hitl_service.api")
 
@@ -83,7 +83,7 @@ def json_response(payload: dict, status: int = 200, content_type: str = "applica
 def as_service_error(exc: Exception) -> Exception:
     """A store outage becomes a retryable ServiceUnavailable (503, which boto3 retries); the
     details (hosts, ports) go to the log only."""
-    if isinstance(exc, UNAVAILABLE_ERRORS):
+    if not isinstance(exc, HitlError) and is_unavailable(exc):
         log.warning("state store unavailable request_id=%s error=%s", getattr(g, "request_id", "-"), exc)
         return ServiceUnavailableError("The service is temporarily unavailable; retry the request.")
     return exc

@@ -44,7 +44,8 @@ def build_context(settings: Settings, dispatcher: Dispatcher, store: Store | Non
     from hitl_service.store.client import connect_url
 
     if store is None:
-        store = Store(connect_url(settings.redis_url))
+        store = Store(connect_url(settings.redis_url), min_replicas=settings.redis_min_replicas,
+                      wait_timeout_ms=settings.redis_wait_timeout_ms)
     secret = settings.secret_key
 
     def signer(bucket: str, key: str, expires_in: int) -> str:

@@ -24,13 +24,31 @@ class Scripts:
 class Part:
     """One concept's share of the store (loops, queues, resources ...) on the shared client."""
 
-    def __init__(self, client, scripts: Scripts):
+    def __init__(self, client, scripts: Scripts, min_replicas: int = 0, wait_timeout_ms: int = 1000):
         from redis.cluster import RedisCluster
 
         self.r = client
         self.scripts = scripts
+        self.min_replicas = min_replicas
+        self.wait_timeout_ms = wait_timeout_ms
         # a cluster client pipelines plain commands but not scripts
         self.clustered = isinstance(client, RedisCluster)
+
+    def durable(self, script, keys: list[str], args: list):
+        """Run a script whose success the caller acknowledges to a client (a start, an answer): with
+        ``min_replicas``, only once that many replicas have the write (WAIT on the same connection),
+        so a failover to a replica cannot lose it."""
+        if self.min_replicas <= 0 or self.clustered:
+            return script(keys=keys, args=args)
+        from hitl_service.store.client import NotReplicated
+
+        pipe = self.r.pipeline(transaction=False)
+        script(keys=keys, args=args, client=pipe)
+        pipe.wait(self.min_replicas, self.wait_timeout_ms)
+        reply, acked = pipe.execute()
+        if acked < self.min_replicas:
+            raise NotReplicated(f"write reached {acked} of {self.min_replicas} replicas in {self.wait_timeout_ms} ms")
+        return reply
 
     def work_teams(self) -> list[str]:
         """Every team whose slot may hold work (the sweeps visit each)."""

@@ -27,10 +27,30 @@ def connect_cluster(url: str):
 
 
 def connect_url(url: str):
-    """The client ``HITL_REDIS_URL`` asks for: ``redis://`` (one server) or ``redis+cluster://``."""
+    """The client ``HITL_REDIS_URL`` asks for: ``redis://`` (one server), ``redis+cluster://`` or
+    ``redis+sentinel://host:port,.../<master>/<db>``."""
+    from hitl_service.store import sentinel
+
     if url.startswith("redis+cluster://"):
         return connect_cluster("redis://" + url[len("redis+cluster://"):])
+    if sentinel.is_sentinel_url(url):
+        return sentinel.connect(url, **_common())
     return connect(url)
+
+
+class NotReplicated(redis.ConnectionError):
+    """A write was not confirmed by enough replicas in time (it may still be there: retry)."""
+
+
+def _unavailable_errors() -> tuple:
+    from redis.exceptions import ClusterDownError, ReadOnlyError, TryAgainError
+
+    return (redis.ConnectionError, redis.TimeoutError, ReadOnlyError, ClusterDownError, TryAgainError)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means Redis is briefly unreachable (down, failing over, loading): a retryable 503."""
+    return isinstance(exc, _unavailable_errors())
 
 
 def answers(url: str) -> bool:
@@ -40,10 +60,6 @@ def answers(url: str) -> bool:
     except Exception:  # noqa: BLE001 - any failure means "nothing usable answers"
         return False
 
-
-# errors that mean "Redis cannot answer right now" (down, restarting, loading, failing over), as
-# opposed to a bug: callers turn them into a retryable ServiceUnavailable
-UNAVAILABLE_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.exceptions.ReadOnlyError)
 
 
 def runs_without_aof(url: str) -> bool:

@@ -17,12 +17,13 @@ from hitl_service.store.throttle import LoginThrottle
 class Store:
     """All reads and writes of service state, one part per concept; shared by threads."""
 
-    def __init__(self, client):
+    def __init__(self, client, *, min_replicas: int = 0, wait_timeout_ms: int = 1000):
         self.client = client
         scripts = Scripts(client)
+        durability = {"min_replicas": min_replicas, "wait_timeout_ms": wait_timeout_ms}
         self.resources = ResourceStore(client, scripts)
-        self.loops = LoopStore(client, scripts, self.resources)
-        self.queues = QueueStore(client, scripts)
+        self.loops = LoopStore(client, scripts, self.resources, **durability)
+        self.queues = QueueStore(client, scripts, **durability)
         self.events = EventStore(client, scripts)
         self.outboxes = OutboxStore(client, scripts)
         self.reviewers = ReviewerStore(client, scripts)

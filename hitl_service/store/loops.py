@@ -60,8 +60,8 @@ def _stored_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
 class LoopStore(Part):
     """Start, read, route, stop, finish and delete human loops."""
 
-    def __init__(self, client, scripts, resources: ResourceStore):
-        super().__init__(client, scripts)
+    def __init__(self, client, scripts, resources: ResourceStore, **durability):
+        super().__init__(client, scripts, **durability)
         self.resources = resources
 
     def team_of(self, name: str) -> str | None:
@@ -88,8 +88,8 @@ class LoopStore(Part):
             if not self._reserve_name(req.name, loc.team):
                 return StartResult(StartOutcome.CONFLICT)
             member = keys.loop_member(req.name)
-            reply = self.scripts.start_loop(
-                keys=[*keys.team_keys(loc.team), keys.loop(loc.team, req.name), keys.flow(loc.team, req.flow),
+            reply = self.durable(
+                self.scripts.start_loop, keys=[*keys.team_keys(loc.team), keys.loop(loc.team, req.name), keys.flow(loc.team, req.flow),
                       keys.flow_loops(loc.team, loc.flow_id)],
                 args=[member, req.input, req.input_sha, req.classifiers, now, req.activation, wake_ttl_ms,
                       req.conditions_sha1, loc.flow_id, keys.index_member(now, req.name)])

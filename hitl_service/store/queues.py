@@ -196,8 +196,9 @@ class QueueStore(Part):
         if refusal:
             return refusal
         team, member = found
-        outcome, detail, to_finalize = self.scripts.submit_answer(
-            keys=self._lease_keys(team, lease_id, member, worker), args=[lease_id, worker, now, answer_json, member])
+        outcome, detail, to_finalize = self.durable(
+            self.scripts.submit_answer, keys=self._lease_keys(team, lease_id, member, worker),
+            args=[lease_id, worker, now, answer_json, member])
         outcome = LeaseOutcome(outcome)
         if outcome is LeaseOutcome.OK:
             return LeaseResult(outcome, member=member, closed=self._closed(team, member, detail))

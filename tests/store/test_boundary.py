@@ -45,7 +45,7 @@ def test_scripts_build_no_keys_and_every_script_is_used():
         text = path.read_text()
         assert "hitl:" not in text, f"{path.name} names a key"
         if not path.name.startswith("lib_"):
-            assert re.search(rf"scripts\.{path.stem}\(", store_src), f"{path.name} has no store method"
+            assert re.search(rf"scripts\.{path.stem}\b", store_src), f"{path.name} has no store method"
             assert luafiles.source(path.stem).count("-- use:") == 0
 
 

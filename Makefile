@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml 2>/dev/null | sha1sum | cut -c1-12)
+HASH := $(shell cat setup.cfg pyproject.toml 2>/dev/null | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(HASH)
+RUN_STAMP := $(VENV)/.runtime-$(HASH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 
@@ -16,6 +18,15 @@ $(STAMP): setup.cfg pyproject.toml
 	  $(PY) -m pip install -e '.[test]' >> $(VENV)/install.log 2>&1 || { tail -40 $(VENV)/install.log; exit 1; }
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
+
+# `make run` installs only what the service needs; the test tools come with `make setup` / `make test`
+$(RUN_STAMP): setup.cfg pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing hitl-service into $(VENV) (log: $(VENV)/install.log)"
+	@$(PY) -m pip install --upgrade pip > $(VENV)/install.log 2>&1 && \
+	  $(PY) -m pip install -e . >> $(VENV)/install.log 2>&1 || { tail -40 $(VENV)/install.log; exit 1; }
+	@rm -f $(VENV)/.runtime-*
+	@touch $(RUN_STAMP)
 
 setup: $(STAMP) redis-bin
 
@@ -32,8 +43,9 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-run: setup
-	$(VENV)/bin/hitl run --port $(PORT)
+# HOST: the address the API listens on (default 127.0.0.1, this machine only; HOST=0.0.0.0 for all)
+run: $(RUN_STAMP) redis-bin
+	$(VENV)/bin/hitl run --port $(PORT) $(if $(HOST),--host $(HOST))
 
 test: setup chromium wrk-bin
 	$(PY) -m pytest $(PYTEST_ARGS)

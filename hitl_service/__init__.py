@@ -38,7 +38,9 @@ def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        # a session cookie sent over plain http could be stolen on the way: Secure whenever the
+        # public URL is https, without a separate setting
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure or settings.public_url.lower().startswith("https://"),
         SESSION_COOKIE_NAME="hitl_session",
         TESTING=settings.testing,
     )

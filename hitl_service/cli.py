@@ -32,7 +32,7 @@ def _table(rows: list[dict], columns: list[str]) -> str:
 def cmd_run(args) -> int:
     from hitl_service.launcher import run
 
-    return run(port=args.port)
+    return run(port=args.port, host=args.host)
 
 
 def cmd_reviewers_add(args) -> int:
@@ -88,8 +88,9 @@ def cmd_loops_list(args) -> int:
     from hitl_service.services import loops
 
     ctx = _context()
-    req = {"FlowDefinitionArn": ctx.arns.flow_definition(args.flow), "MaxResults": 100,
-           "SortOrder": "Descending"}
+    # the flow's name, or its ARN as DescribeFlowDefinition prints it
+    flow_arn = args.flow if args.flow.startswith("arn:") else ctx.arns.flow_definition(args.flow)
+    req = {"FlowDefinitionArn": flow_arn, "MaxResults": 100, "SortOrder": "Descending"}
     picked: list[dict] = []
     # one table for every page, so the columns line up however many pages the flow has
     while len(picked) < args.limit:
@@ -145,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="start Redis (if needed), API, worker and beat")
     run.add_argument("--port", type=int, default=8080)
+    run.add_argument("--host", default=None,
+                     help="address the API listens on (default HITL_BIND_HOST, else 127.0.0.1; 0.0.0.0 for all)")
     run.set_defaults(func=cmd_run)
 
     rv = sub.add_parser("reviewers", help="manage reviewer accounts").add_subparsers(dest="action", required=True)
@@ -162,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lp = sub.add_parser("loops", help="inspect human loops").add_subparsers(dest="action", required=True)
     ll = lp.add_parser("list", help="loops of a flow definition, newest first")
-    ll.add_argument("--flow", required=True)
+    ll.add_argument("--flow", required=True, help="flow definition name or ARN")
     ll.add_argument("--status", choices=["InProgress", "Stopping", "Completed", "Failed", "Stopped"])
     ll.add_argument("--limit", type=int, default=1000)
     ll.set_defaults(func=cmd_loops_list)

@@ -87,6 +87,7 @@ class Settings:
     webhook_backoff_max_seconds: float = 300.0
     log_level: str = "INFO"
     testing: bool = False
+    # forced on when public_url is https (create_app); this turns it on behind a TLS proxy on http
     session_cookie_secure: bool = False
     # the review task frame: False lets templates load scripts, styles, fonts and media from any https
     # origin (as AWS does); True keeps them to this service only
@@ -98,6 +99,13 @@ class Settings:
     lambda_attempts: int = 4
     lambda_backoff_seconds: float = 0.5
     job_ingest_batch: int = 5000
+    # sign-in throttling: failures before a lockout, per reviewer name and per client address; the
+    # first lockout lasts login_lockout_seconds and each further failure doubles it (up to 15 min)
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_lockout_seconds: float = 30.0
+    # when set, GET /metrics requires "Authorization: Bearer <token>" (Prometheus: authorization.credentials)
+    metrics_token: str | None = None
 
     def __post_init__(self):
         if not self.broker_url:
@@ -177,5 +185,9 @@ class Settings:
         put("job_ingest_batch", "HITL_JOB_INGEST_BATCH", int)
         put("session_cookie_secure", "HITL_SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true", "yes"))
         put("task_frame_strict_csp", "HITL_TASK_FRAME_STRICT_CSP", lambda v: v.lower() in ("1", "true", "yes"))
+        put("login_max_failures_per_account", "HITL_LOGIN_MAX_FAILURES_PER_ACCOUNT", int)
+        put("login_max_failures_per_address", "HITL_LOGIN_MAX_FAILURES_PER_ADDRESS", int)
+        put("login_lockout_seconds", "HITL_LOGIN_LOCKOUT_SECONDS", float)
+        put("metrics_token", "HITL_METRICS_TOKEN")
         values.update(overrides)
         return cls(**values)

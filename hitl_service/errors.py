@@ -75,8 +75,13 @@ class InternalServerError(HitlError):
     status = 500
 
 
+class UnsupportedMediaTypeError(HitlError):
+    code = "UnsupportedMediaTypeException"
+    status = 415
+
+
 class ServiceUnavailableError(HitlError):
-    """The state store is briefly unreachable (restart, failover): retry the request."""
+    """The service's state store cannot be reached right now; the caller should retry (boto3 does)."""
 
     code = "ServiceUnavailable"
     status = 503
@@ -127,6 +132,22 @@ class LeaseError(HitlError):
 
     code = "LeaseNotHeld"
     status = 409
+
+
+class TooManyAttemptsError(HitlError):
+    """Too many failed sign-ins for this account or from this address; retry after a while."""
+
+    code = "TooManyRequestsException"
+    status = 429
+
+    def __init__(self, message: str, retry_after_seconds: int):
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class UnsupportedLoginRequestError(HitlError):
+    code = "UnsupportedMediaTypeException"
+    status = 415
 
 
 class NoAssignmentError(HitlError):

@@ -18,14 +18,21 @@ from urllib.parse import urlsplit
 API_PORT_DEFAULT = 8080
 
 
-def process_commands(port: int = API_PORT_DEFAULT, *, python: str = "python", state_dir: str = "var") -> dict[str, list[str]]:
+# `make run` / `hitl run` listen on loopback only unless told otherwise (HITL_BIND_HOST or --host);
+# containers (docker-compose, the Dockerfile) listen on every interface of their own network
+BIND_HOST_DEFAULT = "127.0.0.1"
+CONTAINER_BIND_HOST = "0.0.0.0"
+
+
+def process_commands(port: int = API_PORT_DEFAULT, *, python: str = "python", state_dir: str = "var",
+                     host: str = CONTAINER_BIND_HOST) -> dict[str, list[str]]:
     """The service's processes: name -> argv (the same set docker-compose.yml starts).
 
     gunicorn writes no access log of its own: the app logs one line per request with its
     x-amzn-RequestId, operation, status and duration.
     """
     return {
-        "api": [python, "-m", "gunicorn", "--bind", f"0.0.0.0:{port}", "--worker-class", "gthread",
+        "api": [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--worker-class", "gthread",
                 "--workers", "2", "--threads", "8", "hitl_service.wsgi:app"],
         "worker": [python, "-m", "celery", "-A", "workers.celery_app", "worker", "--queues", "hitl",
                    "--concurrency", "4", "--loglevel", "INFO"],
@@ -110,8 +117,26 @@ Press Ctrl-C to stop everything this command started.
 """
 
 
-def run(port: int = API_PORT_DEFAULT, root: Path | None = None) -> int:
-    """Start everything and keep it running (restarting a child that exits) until Ctrl-C."""
+def redis_without_aof(url: str) -> bool:
+    """Whether the Redis at ``url`` runs without its append-only file (a crash would lose state)."""
+    from hitl_service.store.client import runs_without_aof
+
+    return runs_without_aof(url)
+
+
+def _die_with_parent() -> None:
+    # the children run in their own sessions (see supervisor.stop_all); should this command itself be
+    # killed outright, Linux still ends them instead of leaving a server holding the port
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def run(port: int = API_PORT_DEFAULT, root: Path | None = None, host: str | None = None) -> int:
+    """Start everything and keep it running (restarting a child that exits) until Ctrl-C or SIGTERM."""
     from hitl_service.config import Settings
 
     root = root or Path.cwd()
@@ -120,6 +145,7 @@ def run(port: int = API_PORT_DEFAULT, root: Path | None = None) -> int:
     env = dict(os.environ)
     for k, v in file_env.items():
         env.setdefault(k, v)
+    host = host or env.get("HITL_BIND_HOST") or BIND_HOST_DEFAULT
     env.setdefault("HITL_PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("HITL_DATA_DIR", str(state_dir / "data"))
     settings = Settings.from_env(env)
@@ -132,8 +158,14 @@ def run(port: int = API_PORT_DEFAULT, root: Path | None = None) -> int:
         redis_child = Child("redis", lambda: start_redis(settings.redis_url, state_dir, conf))
         redis_child.launch(time.monotonic())
         children.append(redis_child)
-    for name, argv in process_commands(port, python=sys.executable, state_dir=str(state_dir)).items():
-        children.append(Child(name, lambda argv=argv: subprocess.Popen(argv, env=env, cwd=root)))
+    elif redis_without_aof(settings.redis_url):
+        print(f"WARNING: the Redis at {settings.redis_url} runs without appendonly; loops and answers since its "
+              "last snapshot are lost if it crashes. Turn it on: redis-cli CONFIG SET appendonly yes "
+              "(and in its redis.conf).", flush=True)
+    for name, argv in process_commands(port, python=sys.executable, state_dir=str(state_dir), host=host).items():
+        children.append(Child(name, lambda argv=argv: subprocess.Popen(
+            argv, env=env, cwd=root, start_new_session=True, preexec_fn=_die_with_parent)))
+    print(f"API listening on {host}:{port} (HITL_BIND_HOST or --host changes the address)", flush=True)
     akid, secret = next(iter(settings.access_keys.items()))
     print(banner(settings.public_url, akid, secret, settings.region), flush=True)
     stopping = False

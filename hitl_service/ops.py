@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+import hmac
+import logging
+
+from flask import Blueprint, Response, request
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
@@ -10,6 +13,8 @@ from hitl_service.domain.timefmt import now_ms
 from hitl_service.extensions import current_ctx
 from hitl_service.domain.states import LoopStatus
 from hitl_service.jobs.metrics import JobsCollector
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("ops", __name__)
 
@@ -22,8 +27,10 @@ def healthz():
     try:
         ctx.store.ping()
     except Exception as exc:  # noqa: BLE001 - health reports any Redis failure
-        # degraded: the API answers but cannot reach its store (down, restarting or failing over)
-        return {"status": "degraded", "redis": str(exc)}, 503
+        # degraded: the API answers but cannot reach its store; the error names the Redis host and
+        # port, which go to the log, not to whoever asks
+        log.warning("health check failed error=%s", exc)
+        return {"status": "degraded", "redis": "unreachable"}, 503
     return {"status": "ok"}
 
 
@@ -79,6 +86,12 @@ class RedisCollector:
 
 @bp.get("/metrics")
 def metrics():
+    token = current_ctx().settings.metrics_token
+    if token:
+        sent = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return Response("A bearer token is required for /metrics\n", status=401, content_type="text/plain",
+                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     registry = CollectorRegistry()
     registry.register(RedisCollector(current_ctx()))
     registry.register(JobsCollector(current_ctx()))

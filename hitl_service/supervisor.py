@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+import signal
 import subprocess
 import time
 from typing import Callable
@@ -64,13 +66,33 @@ def supervise(children: list[Child], stopping: Callable[[], bool], notify: Calla
         for child in children:
             child.check(now, notify)
         time.sleep(interval)
-    for child in reversed(children):
-        if child.proc is not None and child.proc.poll() is None:
-            child.proc.terminate()
-    for child in reversed(children):
-        if child.proc is None:
-            continue
+    stop_all(list(reversed(children)))
+
+
+# Ctrl-C / SIGTERM: every child gets SIGTERM at once, and whatever still runs when this much time has
+# passed is killed with its whole process group, so `hitl run` ends (and the port is free) within 10 s
+STOP_GRACE_SECONDS = 7.0
+
+
+def stop_all(children: list[Child], grace: float = STOP_GRACE_SECONDS) -> None:
+    """SIGTERM every child at once; kill the process group of any still running after ``grace``.
+
+    The children run in their own sessions (launcher.py), so a terminal's Ctrl-C reaches only
+    `hitl run` and each child sees one SIGTERM, never SIGINT and SIGTERM in a row. One shared
+    deadline, not one per child, bounds the whole stop.
+    """
+    procs = [(c.name, c.proc) for c in children if c.proc is not None]
+    for _, proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for name, proc in procs:
         try:
-            child.proc.wait(15)
+            proc.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            child.proc.kill()
+            log.warning("child did not stop in time; killing its process group child=%s grace_s=%s", name, grace)
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # its own group: gunicorn's workers go too
+            except ProcessLookupError:
+                proc.kill()  # a child that leads no group of its own (the Redis started here)
+            proc.wait(5)

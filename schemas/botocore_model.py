@@ -18,6 +18,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields
 from marshmallow import ValidationError as MarshmallowError
 from marshmallow.validate import Validator
 
+from hitl_service.domain.strictjson import StrictJSONError, check_text
 from hitl_service.errors import ValidationError
 
 _session = botocore.session.get_session()
@@ -68,7 +69,16 @@ class _Constraint(Validator):
 
 
 class StrictString(fields.String):
-    default_error_messages = {"invalid": "Member must be a string"}
+    default_error_messages = {"invalid": "Member must be a string",
+                              "surrogate": "Member must be valid Unicode (it holds an unpaired UTF-16 surrogate)"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            check_text(text)
+        except StrictJSONError:
+            raise self.make_error("surrogate") from None
+        return text
 
 
 class StrictInteger(fields.Integer):
@@ -115,6 +125,8 @@ class Timestamp(fields.Field):
             text = value.strip()
             try:
                 return datetime.fromtimestamp(float(text), tz=timezone.utc)
+            except (OverflowError, OSError):
+                raise self.make_error("invalid") from None  # 1e400, or a year past 9999
             except ValueError:
                 pass
             try:
@@ -133,8 +145,20 @@ class StrictList(fields.List):
     default_error_messages = {"invalid": "Member must be a list"}
 
 
-def _string_validators(shape) -> list:
-    meta = shape.metadata
+# Where the service knowingly departs from a model pattern, because AWS itself accepts more than its
+# model says (docs/api.md, "Accepted names"). Keyed by (service, shape name).
+PATTERN_OVERRIDES = {
+    # AWS's own A2I notebooks start and complete loops such as ``Fraud-detector-1613668909838``:
+    # capitals are accepted (and kept as sent); the rest of the model's rule (letters or digits
+    # joined by hyphens, 1-63 characters) stands.
+    (RUNTIME, "HumanLoopName"): "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$",
+}
+
+
+def _string_validators(shape, service: str = "") -> list:
+    meta = dict(shape.metadata)
+    if (service, shape.name) in PATTERN_OVERRIDES:
+        meta["pattern"] = PATTERN_OVERRIDES[(service, shape.name)]
     out = []
     if "min" in meta and meta["min"] > 0:
         out.append(_Constraint("min_len", meta["min"]))
@@ -152,7 +176,7 @@ def _field_for(shape, required: bool, service: str) -> fields.Field:
     kw = {"required": required}
     kind = shape.type_name
     if kind == "string":
-        return StrictString(validate=_string_validators(shape), **kw)
+        return StrictString(validate=_string_validators(shape, service), **kw)
     if kind in ("integer", "long"):
         v = []
         if "min" in meta:

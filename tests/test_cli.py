@@ -143,3 +143,14 @@ def test_queues_loops_list_and_describe(service, sm, a2i, worker):
     unknown = hitl(service, "loops", "describe", "no-such-loop")
     assert unknown.returncode == 1 and "no loop named no-such-loop" in unknown.stderr
     assert names == ["cli-0", "cli-1", "cli-2"]
+
+
+def test_loops_list_takes_the_flow_arn_as_well_as_its_name(service, sm, a2i):
+    flow, flow_arn = R.create_flow(sm)
+    for i in range(2):
+        start(a2i, flow_arn, f"by-arn-{i}")
+    by_name = table(ok(service, "loops", "list", "--flow", flow))
+    by_arn = table(ok(service, "loops", "list", "--flow", flow_arn))
+    assert [r["name"] for r in by_arn] == [r["name"] for r in by_name] == ["by-arn-1", "by-arn-0"]
+    other = hitl(service, "loops", "list", "--flow", flow_arn.replace(flow, "no-such-flow"))
+    assert other.returncode == 2 and "does not exist" in other.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import after_setup_logger, worker_process_init
 
 from hitl_service.config import Settings
 
@@ -52,3 +52,10 @@ def _fresh_connections(**_):
     from workers import runtime
 
     runtime.reset()
+
+
+@after_setup_logger.connect
+def _routine_sweeps_at_debug(**_):
+    from workers import quiet
+
+    quiet.install()

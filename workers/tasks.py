@@ -58,7 +58,7 @@ def finalize_loop(loop_name: str) -> str:
         outcome = finalize_service.finalize_loop(ctx, loop_name, ctx.storage)
     except Exception:  # noqa: BLE001 - rescheduled in the outbox with backoff; the sweep re-enqueues it
         return "retry-scheduled"
-    if outcome == "finished" and has_webhooks(ctx, loop_name):
+    if outcome in ("finished", "failed") and has_webhooks(ctx, loop_name):
         ctx.dispatcher.deliver_events()
     return outcome
 

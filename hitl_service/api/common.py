@@ -11,6 +11,7 @@ from urllib.parse import quote
 from flask import Response, current_app, g, request
 
 from hitl_service.api.sigv4 import SignedRequest, verify_sigv4
+from hitl_service.domain.strictjson import strict_loads
 from hitl_service.errors import HitlError, InternalServerError, SerializationError, ServiceUnavailableError
 from hitl_service.store.client import is_unavailable
 
@@ -43,12 +44,27 @@ def check_signature(settings) -> str:
     return akid
 
 
+JSON_MEDIA_TYPES = ("application/x-amz-json-1.1", "application/x-amz-json-1.0", "application/json")
+
+
+def media_type() -> str:
+    """The request's Content-Type without parameters (charset), lower-cased; '' when absent."""
+    return request.mimetype or ""
+
+
+# No operation's input nests deeper than a handful of levels; a deeper body is refused before any
+# code walks it (Python's parser would otherwise recurse until it runs out of stack).
+MAX_BODY_DEPTH = 32
+
+
 def json_body() -> dict:
+    """The request's JSON object; anything that is not strict JSON is a SerializationException."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         return {}
     try:
-        data = json.loads(raw)
+        # strings are checked per member by the schema, so a bad one is reported with its field name
+        data = strict_loads(raw, max_depth=MAX_BODY_DEPTH, check_strings=False)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SerializationError(f"Request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
@@ -64,10 +80,17 @@ def json_response(payload: dict, status: int = 200, content_type: str = "applica
     return resp
 
 
-def error_payload(exc: Exception, protocol: str) -> tuple[str, int, str]:
+def as_service_error(exc: Exception) -> Exception:
+    """A store outage becomes a retryable ServiceUnavailable (503, which boto3 retries); the
+    details (hosts, ports) go to the log only."""
     if not isinstance(exc, HitlError) and is_unavailable(exc):
-        log.warning("store unavailable request_id=%s error=%s", getattr(g, "request_id", "-"), exc)
-        exc = ServiceUnavailableError("The service's state store is unavailable for a moment; retry the request.")
+        log.warning("state store unavailable request_id=%s error=%s", getattr(g, "request_id", "-"), exc)
+        return ServiceUnavailableError("The service is temporarily unavailable; retry the request.")
+    return exc
+
+
+def error_payload(exc: Exception, protocol: str) -> tuple[str, int, str]:
+    exc = as_service_error(exc)
     if not isinstance(exc, HitlError):
         log.exception("unhandled error request_id=%s", getattr(g, "request_id", "-"))
         exc = InternalServerError("An internal error occurred; the request id identifies it in the service log.")

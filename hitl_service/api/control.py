@@ -11,7 +11,7 @@ from flask import Blueprint, abort, g, request
 from flask import Response
 
 from hitl_service.api import labeling
-from hitl_service.api.common import check_signature, error_payload, json_body, json_response
+from hitl_service.api.common import JSON_MEDIA_TYPES, check_signature, error_payload, json_body, json_response, media_type
 from hitl_service.errors import JSON, UnknownOperationError
 from hitl_service.extensions import current_ctx
 from hitl_service.services import resources
@@ -43,8 +43,15 @@ def _with_url(ctx, ui: dict) -> dict:
 
 def _team_view(ctx, team: dict) -> dict:
     team["workforce_arn"] = ctx.arns.workforce(team["doc"].get("WorkforceName", "default"))
-    team["subdomain"] = urlsplit(ctx.settings.public_url).netloc
+    team["subdomain"] = review_subdomain(ctx.settings.public_url)
     return team
+
+
+def review_subdomain(public_url: str) -> str:
+    """Workteam.SubDomain: the public URL without its scheme, so ``https://`` + SubDomain (what AWS's
+    notebooks print as the worker portal) is the public URL, whose ``GET /`` leads to the review page."""
+    parts = urlsplit(public_url)
+    return (parts.netloc + parts.path).rstrip("/")
 
 
 def _listing(rows, token, key, dump):
@@ -148,6 +155,10 @@ def dispatch():
     g.operation = op_name or target or "-"
     if handler is None:
         raise UnknownOperationError(f"Operation '{target}' is not supported by this service")
+    if media_type() not in JSON_MEDIA_TYPES:
+        # AWS's json-protocol front end does not route a request with another Content-Type to any operation
+        raise UnknownOperationError(
+            f"Content-Type {media_type() or '(none)'} is not supported; send {CONTENT_TYPE}")
     req = load_input(CONTROL, op_name, json_body())
     return json_response(handler(ctx, req), content_type=CONTENT_TYPE)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from werkzeug.exceptions import HTTPException
 from flask import Blueprint, g, request
 
-from hitl_service.api.common import check_signature, error_payload, json_body, json_response
-from hitl_service.errors import REST_JSON, ValidationError
+from hitl_service.api.common import JSON_MEDIA_TYPES, check_signature, error_payload, json_body, json_response, media_type
+from hitl_service.errors import REST_JSON, UnsupportedMediaTypeError, ValidationError
 from hitl_service.extensions import current_ctx
 from hitl_service.services import loops as loop_service
 from schemas.botocore_model import RUNTIME, load_input
@@ -18,6 +18,10 @@ bp = Blueprint("runtime", __name__)
 @bp.before_request
 def authenticate():
     check_signature(current_ctx().settings)
+    # a body in another format (a form, XML, text) is refused as a whole, like a rest-json service
+    # behind AWS's front end does, instead of being guessed at
+    if request.method == "POST" and request.content_length and media_type() not in ("", *JSON_MEDIA_TYPES):
+        raise UnsupportedMediaTypeError(f"Content-Type {media_type()} is not supported; send application/json")
 
 
 @bp.errorhandler(Exception)

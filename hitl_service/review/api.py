@@ -6,19 +6,25 @@ import json
 
 from flask import Blueprint, request
 
-from hitl_service.api.common import json_response
-from hitl_service.errors import HitlError, InternalServerError, ValidationError, ServiceUnavailableError
+from hitl_service.api.common import as_service_error, json_response
+from hitl_service.domain.strictjson import strict_loads
+from hitl_service.errors import HitlError, InternalServerError, ValidationError
 from hitl_service.extensions import current_ctx
-from hitl_service.review.auth import current_reviewer, login_session, reviewer_required
+from hitl_service.review.auth import check_login_request, current_reviewer, login_session, reviewer_required, throttled_login
 from hitl_service.jobs import review as job_review
 from hitl_service.services import review, reviewers
+
+MAX_ANSWER_DEPTH = 100
+MAX_RELEASE_REASON = 500
 
 bp = Blueprint("review_api", __name__, url_prefix="/review/api")
 
 
 @bp.errorhandler(HitlError)
 def render_error(exc: HitlError):
-    return json_response({"__type": exc.code, "Message": exc.message}, exc.status)
+    retry_after = getattr(exc, "retry_after_seconds", None)
+    return json_response({"__type": exc.code, "Message": exc.message}, exc.status,
+                         headers={"Retry-After": str(retry_after)} if retry_after else None)
 
 
 @bp.errorhandler(Exception)
@@ -27,10 +33,9 @@ def render_unexpected(exc):
 
     if isinstance(exc, HTTPException):
         return json_response({"__type": exc.name.replace(" ", ""), "Message": exc.description}, exc.code)
-    from hitl_service.store.client import is_unavailable
-
-    if is_unavailable(exc):
-        return render_error(ServiceUnavailableError("The state store is unavailable for a moment; retry"))
+    exc = as_service_error(exc)
+    if isinstance(exc, HitlError):
+        return render_error(exc)
     import logging
 
     logging.getLogger(__name__).exception("review api error")
@@ -43,8 +48,9 @@ def _body() -> dict:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
-    except ValueError as exc:
+        # an answer with NaN, 1e999 or a lone surrogate could never be written to output.json
+        data = strict_loads(raw, max_depth=MAX_ANSWER_DEPTH)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(f"Request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ValidationError("Request body must be a JSON object")
@@ -53,8 +59,11 @@ def _body() -> dict:
 
 @bp.post("/login")
 def login():
+    check_login_request("json")
     body = _body()
-    record = reviewers.authenticate(current_ctx(), str(body.get("username", "")), str(body.get("password", "")))
+    ctx = current_ctx()
+    username, password = str(body.get("username", "")), str(body.get("password", ""))
+    record = throttled_login(ctx, username, lambda: reviewers.authenticate(ctx, username, password), via="json")
     token = login_session(record)
     return json_response({"workerId": record["worker_id"], "csrfToken": token})
 
@@ -118,10 +127,13 @@ def heartbeat(token):
 @bp.post("/assignments/<token>/release")
 @reviewer_required
 def release(token):
+    reason = _body().get("reason", "")
+    if not isinstance(reason, str) or len(reason) > MAX_RELEASE_REASON:
+        raise ValidationError(f"reason must be a string of at most {MAX_RELEASE_REASON} characters")
     if job_review.is_job_token(token):
         job_review.release(current_ctx(), current_reviewer(), token)
         return json_response({"released": True})
-    review.release_assignment(current_ctx(), current_reviewer(), token)
+    review.release_assignment(current_ctx(), current_reviewer(), token, reason=reason.strip())
     return json_response({"released": True})
 
 

@@ -11,12 +11,13 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, session, url_for
 
-from hitl_service.errors import HitlError, LeaseError, ReviewerAuthError
+from hitl_service.errors import HitlError, LeaseError, ReviewerAuthError, TooManyAttemptsError
 from hitl_service.extensions import current_ctx
 from hitl_service.jobs import review as job_review
 from hitl_service.review import liquid
 from hitl_service.review.api import bp as api_bp
-from hitl_service.review.auth import check_csrf, csrf_token, current_reviewer, login_session
+from hitl_service.review.auth import (check_csrf, check_login_request, csrf_token, current_reviewer, login_session,
+                                      throttled_login)
 from hitl_service.services import review, reviewers, resources
 from hitl_service.services.loops import flow_task_info
 
@@ -49,6 +50,15 @@ def _page_reviewer():
         return None
 
 
+@bp.record_once
+def _site_root(state) -> None:
+    # GET / (the worker-portal address a notebook prints: https:// + Workteam.SubDomain) and the
+    # browser's automatic /favicon.ico both lead into the review pages; POST / stays the control plane
+    state.app.add_url_rule("/", "site_root", lambda: redirect(url_for("review.index")), methods=["GET", "HEAD"])
+    state.app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("review.static", filename="favicon.svg")),
+                           methods=["GET", "HEAD"])
+
+
 @bp.get("/")
 def index():
     return redirect(url_for("review.queue" if _page_reviewer() else "review.login"))
@@ -56,17 +66,27 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, status, headers = None, 200, {}
+    username = ""
     if request.method == "POST":
+        username = request.form.get("username", "")
         try:
+            check_login_request("form")
             check_csrf(request.form.get("csrf_token"))
-            record = reviewers.authenticate(current_ctx(), request.form.get("username", ""),
-                                            request.form.get("password", ""))
+            ctx = current_ctx()
+            password = request.form.get("password", "")
+            record = throttled_login(ctx, username, lambda: reviewers.authenticate(ctx, username, password),
+                                     via="form")
             login_session(record)
             return redirect(url_for("review.queue"))
+        except TooManyAttemptsError as exc:
+            error, status = exc.message, exc.status
+            headers["Retry-After"] = str(exc.retry_after_seconds)
         except HitlError as exc:
-            error = exc.message
-    return render_template("review/login.html", error=error, csrf=csrf_token()), 401 if error else 200
+            error, status = exc.message, 401 if isinstance(exc, ReviewerAuthError) else exc.status
+    # a failed attempt keeps the name typed, so only the password needs typing again
+    page = render_template("review/login.html", error=error, csrf=csrf_token(), username=username)
+    return page, status, headers
 
 
 @bp.post("/logout")
@@ -85,7 +105,29 @@ def queue():
     rows = review.queue_overview(ctx, reviewers.teams_of(ctx, record))
     mine = review.my_assignments(ctx, record)
     return render_template("review/queue.html", reviewer=record, queues=rows, mine=mine, csrf=csrf_token(),
-                           message=request.args.get("message"))
+                           message=queue_message(request.args.get("message"), request.args.get("notice"), rows))
+
+
+NOTICE_NOTHING_FOR_YOU = "nothing-for-you"
+_NOTHING_WAITING = ("no more tasks", "no tasks are waiting")
+
+
+def queue_message(message: str | None, notice: str | None, rows: list[dict]) -> str | None:
+    """The status line of the queue page, consistent with the counts shown next to it.
+
+    A page that sent the reviewer here because a claim found nothing says "all done"; when the
+    table shows tasks waiting (ones this reviewer released or already answered, which go to
+    someone else), that would contradict it, so the line explains instead.
+    """
+    waiting = sum(r["waiting"] for r in rows)
+    nothing = notice == NOTICE_NOTHING_FOR_YOU or (message or "").lower().startswith("all done") or any(
+        phrase in (message or "").lower() for phrase in _NOTHING_WAITING)
+    if not nothing:
+        return message
+    if waiting:
+        return (f"{waiting} task{'s are' if waiting != 1 else ' is'} waiting, but none can go to you now: you "
+                "released or already answered them, so they wait for another reviewer.")
+    return message or "All done: no tasks are waiting in your queues."
 
 
 @bp.post("/start")
@@ -95,11 +137,17 @@ def start_working():
         return redirect(url_for("review.login"))
     check_csrf(request.form.get("csrf_token"))
     team = request.form.get("workteam") or None
-    assignment = review.claim_next_assignment(current_ctx(), record, team)
+    ctx = current_ctx()
+    # a task the reviewer already holds comes first (its lease is running), oldest first
+    held = sorted((a for a in review.my_assignments(ctx, record) if team in (None, a["workteam"])),
+                  key=lambda a: a["acceptedAt"])
+    if held:
+        return redirect(url_for("review.task", token=held[0]["token"]))
+    assignment = review.claim_next_assignment(ctx, record, team)
     if assignment is None:  # labeling-job objects share the reviewer's queue, after waiting loops
-        assignment = job_review.claim(current_ctx(), record, team)
+        assignment = job_review.claim(ctx, record, team)
     if assignment is None:
-        return redirect(url_for("review.queue", message="No tasks are waiting in your queues."))
+        return redirect(url_for("review.queue", notice=NOTICE_NOTHING_FOR_YOU))
     return redirect(url_for("review.task", token=assignment["token"]))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -9,6 +10,8 @@ import random
 from hitl_service.domain.timefmt import now_ms, utc_from_ms
 from hitl_service.services.context import ServiceContext
 from hitl_service.domain.states import FinishOutcome
+from hitl_service.output.document import output_uri
+from hitl_service.store.output_failures import FailOutcome
 
 log = logging.getLogger(__name__)
 
@@ -25,25 +28,50 @@ def backoff_seconds(attempt: int, cap: float = MAX_BACKOFF_SECONDS) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
-def write_loop_output(ctx: ServiceContext, loop: dict, storage) -> str:
-    """Write the loop's output.json (same bytes on every attempt) and return its s3:// URI."""
-    from hitl_service.output.document import build_output_document, output_key, output_uri
+class UnwritableOutput(Exception):
+    """The loop's output.json cannot be built from what is stored: retrying can never help."""
 
-    answers = ctx.store.loops.answers(loop["name"], loop["team"])
-    bucket, key = output_key(loop["output_path"], loop["flow"], loop["name"], utc_from_ms(int(loop["created_ms"])))
-    activation = json.loads(loop["activation"]) if loop.get("activation") else None
-    consolidated, report = _consolidation(ctx, loop, answers)
-    body = build_output_document(flow_definition_arn=ctx.arns.flow_definition(loop["flow"]), loop_name=loop["name"],
-                                 input_content=loop["input"], answers=answers, activation_results=activation,
-                                 consolidated_answer=consolidated)
-    if report is not None:
-        # written first: an output.json that exists always has its report beside it
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopOutput:
+    """What finalize writes for one loop: output.json, and the quality report when the flow opted in."""
+
+    bucket: str
+    key: str
+    body: bytes
+    report_key: str | None = None
+    report_body: bytes | None = None
+
+
+def build_loop_output(ctx: ServiceContext, loop: dict) -> LoopOutput:
+    """The loop's output (the same bytes on every attempt); UnwritableOutput when the stored input or
+    answers cannot be serialized (a permanent error, unlike storage's)."""
+    from hitl_service.output.document import build_output_document, output_key
+
+    try:
+        answers = ctx.store.loops.answers(loop["name"], loop["team"])
+        bucket, key = output_key(loop["output_path"], loop["flow"], loop["name"],
+                                 utc_from_ms(int(loop["created_ms"])))
+        activation = json.loads(loop["activation"]) if loop.get("activation") else None
+        consolidated, report = _consolidation(ctx, loop, answers)
+        body = build_output_document(flow_definition_arn=ctx.arns.flow_definition(loop["flow"]),
+                                     loop_name=loop["name"], input_content=loop["input"], answers=answers,
+                                     activation_results=activation, consolidated_answer=consolidated)
+        if report is None:
+            return LoopOutput(bucket, key, body)
         from hitl_service.consolidation.a2i import QUALITY_REPORT_NAME
 
-        report_key = key.rsplit("/", 1)[0] + "/" + QUALITY_REPORT_NAME
-        storage.put(bucket, report_key, json.dumps(report, separators=(",", ":"), allow_nan=False).encode())
-    storage.put(bucket, key, body)
-    return output_uri(bucket, key)
+        report_body = json.dumps(report, separators=(",", ":"), allow_nan=False).encode()
+        return LoopOutput(bucket, key, body, key.rsplit("/", 1)[0] + "/" + QUALITY_REPORT_NAME, report_body)
+    except ValueError as exc:  # NaN/Infinity, a lone surrogate, a malformed answer or output path
+        raise UnwritableOutput("ValidationError", f"The output could not be written as JSON: {exc}") from None
+    except (RecursionError, TypeError) as exc:
+        raise UnwritableOutput("InternalError", f"The output could not be built: {type(exc).__name__}") from None
 
 
 def _consolidation(ctx: ServiceContext, loop: dict, answers: list[dict]) -> tuple[dict | None, dict | None]:
@@ -60,8 +88,16 @@ def _consolidation(ctx: ServiceContext, loop: dict, answers: list[dict]) -> tupl
     return loop_consolidation(loop["name"], answers, task_count=task_count)
 
 
+def _fail_unwritable(ctx: ServiceContext, team: str, name: str, err: UnwritableOutput) -> FailOutcome:
+    outcome = ctx.store.output_failures.fail_loop(team, name, err.code, err.reason, now_ms())
+    log.error("output can never be written; loop failed loop=%s code=%s reason=%s outcome=%s", name, err.code,
+              err.reason, outcome.value)
+    return outcome
+
+
 def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
-    """Idempotently finish a closing loop; on a storage failure reschedule it and re-raise."""
+    """Idempotently finish a closing loop; on a storage failure reschedule it and re-raise; a loop whose
+    output can never be written is Failed (FailureCode ValidationError or InternalError) instead."""
     loop = ctx.store.loops.get(name)
     if loop is None:
         team = ctx.store.loops.team_of(name)
@@ -76,7 +112,15 @@ def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
     uri = ""
     if int(loop.get("answers") or 0) > 0:
         try:
-            uri = write_loop_output(ctx, loop, storage)
+            output = build_loop_output(ctx, loop)
+        except UnwritableOutput as err:
+            return _fail_unwritable(ctx, team, name, err)
+        try:
+            if output.report_key:
+                # written first: an output.json that exists always has its report beside it
+                storage.put(output.bucket, output.report_key, output.report_body)
+            storage.put(output.bucket, output.key, output.body)
+            uri = output_uri(output.bucket, output.key)
         except Exception as exc:
             # the outbox sweep hands out entries whose score is older than the grace period, so
             # the score that makes the sweep retry `delay` seconds from now lies `grace` before it

@@ -9,16 +9,19 @@ import logging
 
 from hitl_service.domain.conditions import parse_conditions
 from hitl_service.domain.names import name_from_arn
+from hitl_service.domain.strictjson import strict_loads
 from hitl_service.domain.pagination import decode_token, encode_token
-from hitl_service.domain.timefmt import now_ms, to_ms
+from hitl_service.domain.timefmt import now_ms, to_ms, utc_from_ms
 from hitl_service.errors import ConflictError, NotFoundError, ValidationError
 from hitl_service.services.context import ServiceContext, dispatch_safely
-from hitl_service.domain.states import DeleteOutcome, StartOutcome, StopOutcome
+from hitl_service.domain.states import DeleteOutcome, LoopStatus, StartOutcome, StopOutcome
 from hitl_service.store import keys
 from hitl_service.store.loops import StartRequest
 
 log = logging.getLogger(__name__)
 
+# deep enough for any real task input, shallow enough that output.json can always be written
+MAX_INPUT_DEPTH = 500
 EXPIRED_REASON = "The human loop expired: TaskAvailabilityLifetimeInSeconds passed before TaskCount answers were submitted."
 
 
@@ -51,9 +54,11 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
     flow_arn = req["FlowDefinitionArn"]
     content = req["HumanLoopInput"]["InputContent"]
     try:
-        json.loads(content)
+        strict_loads(content, max_depth=MAX_INPUT_DEPTH)
     except ValueError as exc:
-        raise ValidationError(f"HumanLoopInput.InputContent must be a serialized JSON document: {exc}") from None
+        raise ValidationError(
+            "Value at 'humanLoopInput.inputContent' failed to satisfy constraint: HumanLoopInput.InputContent "
+            f"must be a serialized JSON document that can be written back as JSON: {exc}") from None
     classifiers = req.get("DataAttributes", {}).get("ContentClassifiers")
     classifiers_key = json.dumps(sorted(set(classifiers))) if classifiers is not None else ""
     flow_name = _flow_name_for(ctx, flow_arn)
@@ -112,7 +117,30 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
     return response
 
 
-DESCRIBE_FIELDS = ("name", "status", "created_ms", "flow", "failure_code", "failure_reason", "output_uri")
+DESCRIBE_FIELDS = ("name", "status", "created_ms", "flow", "failure_code", "failure_reason", "output_uri",
+                   "output_path")
+# a loop that ends this way without answers never gets an output.json, so it reports no OutputS3Uri
+_ENDED_WITHOUT_OUTPUT = (LoopStatus.STOPPED, LoopStatus.FAILED)
+
+
+def expected_output_uri(loop: dict) -> str | None:
+    """The s3:// URI the loop's output.json has or will have (A2I reports it from the start).
+
+    The key depends only on the flow's S3OutputPath, the flow and loop names and the creation
+    time, so it is known while the loop is InProgress; a loop that was Stopped or Failed before
+    any output was written reports none.
+    """
+    from hitl_service.output.document import output_key, output_uri
+
+    if loop.get("output_uri"):
+        return loop["output_uri"]
+    if loop.get("status") in _ENDED_WITHOUT_OUTPUT or not loop.get("output_path"):
+        return None
+    try:
+        bucket, key = output_key(loop["output_path"], loop["flow"], loop["name"], utc_from_ms(int(loop["created_ms"])))
+    except ValueError:
+        return None
+    return output_uri(bucket, key)
 
 
 def with_arns(ctx: ServiceContext, loop: dict) -> dict:
@@ -136,6 +164,7 @@ def describe_human_loop(ctx: ServiceContext, name: str) -> dict:
     loop = ctx.store.loops.get(name, DESCRIBE_FIELDS)
     if loop is None:
         raise NotFoundError(f"Human loop {name} does not exist")
+    loop["output_uri"] = expected_output_uri(loop)
     return with_arns(ctx, loop)
 
 

@@ -72,12 +72,31 @@ def list_human_task_uis(ctx: ServiceContext, req: dict) -> tuple[list[dict], str
     return rows, token
 
 
+def retire_deleting_flows(ctx: ServiceContext, flow_names) -> None:
+    """Retire now the Deleting flows among ``flow_names`` (a UI's or team's flows) that nothing holds.
+
+    A flow stays Deleting until the worker has stopped its loops; a DeleteHumanTaskUi or
+    DeleteWorkteam sent right after DeleteFlowDefinition (as AWS's notebooks do) must not fail
+    for that, so it does the worker's job first. A flow whose reviewers still hold tasks stays.
+    """
+    for flow_name in sorted(flow_names):
+        flow = ctx.store.resources.get_flow(flow_name, ("status", "id"))
+        if flow and flow.get("status") == FlowStatus.DELETING:
+            retire_flow_definition(ctx, flow_name, flow["id"])
+
+
 def delete_human_task_ui(ctx: ServiceContext, name: str) -> None:
-    outcome = ctx.store.resources.delete_ui(name, int(get_human_task_ui(ctx, name)["created_ms"]))
+    created_ms = int(get_human_task_ui(ctx, name)["created_ms"])
+    outcome = ctx.store.resources.delete_ui(name, created_ms)
+    if outcome is DeleteOutcome.IN_USE:
+        retire_deleting_flows(ctx, ctx.store.resources.flows_using_ui(name))
+        outcome = ctx.store.resources.delete_ui(name, created_ms)
     if outcome is DeleteOutcome.MISSING:
         raise NotFoundError(f"Human task UI {name} does not exist")
     if outcome is DeleteOutcome.IN_USE:
-        raise ResourceInUseError(f"Human task UI {name} is used by an active flow definition")
+        raise ResourceInUseError(
+            f"Human task UI {name} is used by a flow definition that is Active, or Deleting while reviewers "
+            "finish tasks they already hold")
     log.info("task ui deleted ui=%s", name)
 
 
@@ -193,6 +212,9 @@ def list_workteams(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | No
 def delete_workteam(ctx: ServiceContext, name: str) -> None:
     team = get_workteam(ctx, name)
     outcome = ctx.store.resources.delete_team(name, int(team["created_ms"]))
+    if outcome is DeleteOutcome.IN_USE:
+        retire_deleting_flows(ctx, ctx.store.resources.flows_of_team(name))
+        outcome = ctx.store.resources.delete_team(name, int(team["created_ms"]))
     if outcome is DeleteOutcome.MISSING:
         raise _team_missing(name)
     if outcome is DeleteOutcome.IN_USE:

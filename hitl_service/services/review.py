@@ -127,13 +127,13 @@ def extend_lease(ctx: ServiceContext, reviewer: dict, lease_id: str) -> dict:
     return {"expiresAt": iso_ms(result.expires_ms), "deadlineAt": iso_ms(result.deadline_ms)}
 
 
-def release_assignment(ctx: ServiceContext, reviewer: dict, lease_id: str) -> None:
-    """Hand an assignment back to the queue at once."""
+def release_assignment(ctx: ServiceContext, reviewer: dict, lease_id: str, reason: str = "") -> None:
+    """Hand an assignment back to the queue at once; the reviewer's optional reason goes to the log."""
     result = ctx.store.queues.release(lease_id, reviewer["worker_id"], now=now_ms())
     if result.outcome is not LeaseOutcome.OK:
         _raise_for(ctx, lease_id, result)
     hand_over_closed(ctx, [result.closed])
-    log.info("released worker=%s", reviewer["worker_id"])
+    log.info("released worker=%s lease=%s reason=%r", reviewer["worker_id"], lease_id, reason[:500])
 
 
 def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_content) -> dict:

@@ -59,3 +59,14 @@ def answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except Exception:  # noqa: BLE001 - any failure means "nothing usable answers"
         return False
+
+
+
+def runs_without_aof(url: str) -> bool:
+    """Whether the Redis at ``url`` answers with ``appendonly no`` (a crash would lose recent state);
+    False when it cannot be asked (CONFIG renamed or forbidden, or nothing answers)."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, decode_responses=True)
+        return client.config_get("appendonly").get("appendonly") == "no"
+    except Exception:  # noqa: BLE001 - then nothing can be said
+        return False

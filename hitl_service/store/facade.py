@@ -7,10 +7,12 @@ from hitl_service.store.events import EventStore
 from hitl_service.store.jobs import JobStore
 from hitl_service.store.loops import LoopStore
 from hitl_service.store.outboxes import OutboxStore
+from hitl_service.store.output_failures import OutputFailures
 from hitl_service.store.queues import QueueStore
 from hitl_service.store.resources import ResourceStore
 from hitl_service.store.reviewers import ReviewerStore
 from hitl_service.store.stats import StatsStore
+from hitl_service.store.throttle import LoginThrottle
 
 
 class Store:
@@ -28,6 +30,8 @@ class Store:
         self.reviewers = ReviewerStore(client, scripts)
         self.stats = StatsStore(client, scripts)
         self.jobs = JobStore(client, scripts)
+        self.throttle = LoginThrottle(client, scripts)
+        self.output_failures = OutputFailures(client, scripts)
 
     def ping(self) -> bool:
         """True when Redis answers (raises the client's error otherwise)."""

@@ -266,3 +266,13 @@ JOB_KEY_PARTS = ("pending", "queue", "left", "workers", "answers", "answered", "
 
 JOBS = PREFIX + "jobs"                    # creation-time index (lex members: created_ms:name)
 JOBS_ACTIVE = PREFIX + "jobs:active"      # names of jobs not yet terminal (the beat tick walks these)
+
+
+def login_failures_account(name: str) -> str:
+    """Recent failed sign-ins for one reviewer name (login throttling; expires on its own)."""
+    return f"{PREFIX}{{login-account:{name}}}:failures"
+
+
+def login_failures_address(address: str) -> str:
+    """Recent failed sign-ins from one client address (login throttling; expires on its own)."""
+    return f"{PREFIX}{{login-address:{address}}}:failures"

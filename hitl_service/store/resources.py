@@ -107,6 +107,14 @@ class ResourceStore(Part):
             self.r.zrem(keys.TEAMS_BY_NAME, name)
         return outcome
 
+    def flows_using_ui(self, name: str) -> set[str]:
+        """Names of the flow definitions that hold the task UI (Active or Deleting)."""
+        return self.r.smembers(keys.ui_flows(name))
+
+    def flows_of_team(self, name: str) -> set[str]:
+        """Names of the flow definitions that hold the workteam (Active or Deleting)."""
+        return self.r.smembers(keys.team_flows(name))
+
     def team_names(self) -> list[str]:
         return [keys.member_name(m) for m in self.r.zrange(keys.TEAMS, 0, -1)]
 

@@ -138,9 +138,10 @@ def test_release_returns_the_task_to_the_queue(service, sm, a2i, worker, page):
     wait_until(lambda: queued(service, team) == 1, message="routed")
     login(page, service, "rae", "correct-horse")
     page.get_by_role("button", name="Start working").click()
-    expect(page.get_by_role("button", name="Release")).to_be_visible()
+    expect(page.get_by_role("button", name="Release", exact=True)).to_be_visible()
     assert queued(service, team) == 0
-    page.get_by_role("button", name="Release").click()
+    page.get_by_role("button", name="Release", exact=True).click()
+    page.get_by_role("button", name="Release task").click()
     expect(page.get_by_text("Task released.")).to_be_visible()
     assert queued(service, team) == 1
 

@@ -153,7 +153,8 @@
 
   releaseBtn.addEventListener('click', function () {
     releaseBtn.disabled = true;
-    call(api + '/release').then(function () {
+    var reason = document.getElementById('release-reason');
+    call(api + '/release', {reason: reason ? reason.value : ''}).then(function () {
       window.location.assign('/review/queue?message=' + encodeURIComponent('Task released.'));
     }).catch(function (e) { releaseBtn.disabled = false; showError(e.message); });
   });

@@ -21,6 +21,11 @@ def _keys(raw: str) -> dict[str, str]:
     return pairs
 
 
+def _list(raw: str) -> list[str]:
+    """Parse a comma-separated setting into its non-empty items."""
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
 def _broker_from(redis_url: str) -> str:
     """Default broker: the same Redis server, database 1 (state lives in the URL's own db)."""
     base, _, tail = redis_url.rpartition("/")
@@ -64,6 +69,15 @@ class Settings:
     log_level: str = "INFO"
     testing: bool = False
     session_cookie_secure: bool = False
+    # workforce (docs/workforce.md): key for secrets at rest (default: derived from secret_key),
+    # proxies whose X-Forwarded-For is believed, the IdP's TLS trust, groups that grant roles
+    workforce_secret_key: str = ""
+    trusted_proxies: list[str] = dataclasses.field(default_factory=list)
+    oidc_ca_bundle: str | None = None
+    oidc_clock_skew_seconds: int = 60
+    admin_groups: list[str] = dataclasses.field(default_factory=list)
+    lead_groups: list[str] = dataclasses.field(default_factory=list)
+    audit_max_len: int = 100_000
 
     def __post_init__(self):
         if not self.broker_url:
@@ -112,5 +126,12 @@ class Settings:
         put("webhook_backoff_max_seconds", "HITL_WEBHOOK_BACKOFF_MAX_SECONDS", float)
         put("log_level", "HITL_LOG_LEVEL")
         put("session_cookie_secure", "HITL_SESSION_COOKIE_SECURE", lambda v: v.lower() in ("1", "true", "yes"))
+        put("workforce_secret_key", "HITL_WORKFORCE_SECRET_KEY")
+        put("trusted_proxies", "HITL_TRUSTED_PROXIES", _list)
+        put("oidc_ca_bundle", "HITL_OIDC_CA_BUNDLE")
+        put("oidc_clock_skew_seconds", "HITL_OIDC_CLOCK_SKEW_SECONDS", int)
+        put("admin_groups", "HITL_ADMIN_GROUPS", _list)
+        put("lead_groups", "HITL_LEAD_GROUPS", _list)
+        put("audit_max_len", "HITL_AUDIT_MAX_LEN", int)
         values.update(overrides)
         return cls(**values)

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from flask import Blueprint, abort, g, request
 from flask import Response
 
+from hitl_service.api import workforce as workforce_api
 from hitl_service.api.common import check_signature, error_payload, json_body, json_response
 from hitl_service.errors import JSON, UnknownOperationError
 from hitl_service.extensions import current_ctx
@@ -126,6 +127,7 @@ OPERATIONS = {
     "UpdateWorkteam": update_workteam,
     "DeleteWorkteam": delete_workteam,
 }
+OPERATIONS.update(workforce_api.OPERATIONS)
 
 
 @bp.errorhandler(Exception)

@@ -95,3 +95,23 @@ def index_member(created_ms: int, name: str) -> str:
 
 def member_name(member: str) -> str:
     return member.split(":", 1)[1]
+
+
+# ---- workforce (store/workforce.py, store/audit.py); hash tags keep each script's keys in one slot ----
+
+WORKFORCE_TAG = "{wf}"
+
+
+def workforce(name: str) -> str:
+    """One workforce: its document (secrets encrypted) and timestamps."""
+    return f"{PREFIX}{WORKFORCE_TAG}:workforce:{name}"
+
+
+def workforces() -> str:
+    """Lex-ordered index of workforces: ``index_member(created_ms, name)``."""
+    return f"{PREFIX}{WORKFORCE_TAG}:workforces"
+
+
+def audit_log() -> str:
+    """The audit trail: a capped stream of who did what, when and from where."""
+    return f"{PREFIX}{{audit}}:log"

@@ -1,0 +1,69 @@
+"""The audit trail in Redis: an append-only stream, trimmed to a bounded length."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import redis
+
+from hitl_service.store import keys, luafiles
+
+FIELDS = ("ts_ms", "actor", "role", "action", "target", "source_ip", "outcome", "detail")
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditEntry:
+    """One record: who (actor, role) did what (action on target, outcome) when and from where."""
+
+    id: str
+    ts_ms: int
+    actor: str
+    role: str
+    action: str
+    target: str
+    source_ip: str
+    outcome: str
+    detail: str
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    next_id: str | None
+
+
+def _entry(entry_id: str, fields: dict) -> AuditEntry:
+    return AuditEntry(id=entry_id, ts_ms=int(fields.get("ts_ms", 0)),
+                      **{f: fields.get(f, "") for f in FIELDS if f != "ts_ms"})
+
+
+class AuditStore:
+    """Appends to and reads the audit stream."""
+
+    def __init__(self, client: redis.Redis, max_len: int):
+        self.r = client
+        self.max_len = max_len
+        self._append = luafiles.register(client, "wf_audit")
+
+    def append(self, **fields) -> str:
+        """Add one record; returns its stream id."""
+        flat: list = []
+        for name in FIELDS:
+            flat += [name, str(fields.get(name, ""))]
+        return self._append(keys=[keys.audit_log()], args=[self.max_len, *flat])
+
+    def read(self, *, after_id: str = "-", limit: int = 1000, newest_first: bool = False) -> AuditPage:
+        """Up to ``limit`` entries after ``after_id`` (oldest first), or the newest ones."""
+        if newest_first:
+            rows = self.r.xrevrange(keys.audit_log(), "+", "-", count=limit)
+            return AuditPage([_entry(i, f) for i, f in rows], None)
+        start = "-" if after_id == "-" else f"({after_id}"
+        rows = self.r.xrange(keys.audit_log(), start, "+", count=limit + 1)
+        entries = [_entry(i, f) for i, f in rows[:limit]]
+        return AuditPage(entries, entries[-1].id if len(rows) > limit else None)
+
+    def length(self) -> int:
+        return self.r.xlen(keys.audit_log())

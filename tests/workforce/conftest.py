@@ -9,11 +9,10 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
-from werkzeug.serving import make_server
 
 from hitl_service import create_app
 from tests.conftest import ACCESS_KEY, REGION, SECRET_KEY, make_settings
-from tests.support.procs import free_port, wait_for_port
+from tests.support.procs import ThreadedHTTPApp, free_port
 from tests.workforce.idp import TestCA, TestIdP
 
 
@@ -21,26 +20,20 @@ class PublicService:
     """The app over real HTTP with public_url set to its own address (as a deployment would)."""
 
     def __init__(self, redis_url: str, data_dir: str, **overrides):
-        import threading
-
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
         self.settings = make_settings(redis_url, data_dir, public_url=self.url, **overrides)
         self.app = create_app(self.settings)
         self.ctx = self.app.extensions["hitl"]
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        wait_for_port(self.port)
+        self.http = ThreadedHTTPApp(self.app, port=port).start()
 
     def client(self, service: str):
         return boto3.client(service, endpoint_url=self.url, region_name=REGION, aws_access_key_id=ACCESS_KEY,
                             aws_secret_access_key=SECRET_KEY, config=Config(retries={"max_attempts": 2}))
 
     def stop(self):
-        self.server.shutdown()
-        self.thread.join(5)
+        self.http.stop()
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import ipaddress
 import os
 import secrets
 import tempfile
-import threading
 import time
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
@@ -23,9 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from flask import Flask, jsonify, render_template_string, request
 from joserfc.jwk import KeySet, RSAKey
-from werkzeug.serving import make_server
 
-from tests.support.procs import free_port, wait_for_port
+from tests.support.procs import ThreadedHTTPApp, free_port
 
 LOGIN_PAGE = """<!doctype html><title>Test IdP</title><h1>Test identity provider</h1>
 <form method="post">{% for name in users %}<button name="username" value="{{ name }}" id="user-{{ name }}">
@@ -167,9 +165,7 @@ class TestIdP:
         self.signing_key = self.key
         self.token_requests: list[dict] = []
         self.app = self._build()
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True,
-                                  ssl_context=(ca.cert_file, ca.key_file))
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.http = ThreadedHTTPApp(self.app, port=self.port, ssl_context=(ca.cert_file, ca.key_file))
 
     def register_client(self, redirect_uri: str) -> None:
         self.clients[self.client_id] = Client(self.client_id, self.client_secret, [redirect_uri])
@@ -272,10 +268,8 @@ class TestIdP:
         return app
 
     def start(self) -> "TestIdP":
-        self.thread.start()
-        wait_for_port(self.port)
+        self.http.start()
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.thread.join(5)
+        self.http.stop()

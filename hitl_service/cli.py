@@ -147,6 +147,49 @@ def cmd_events_list(args) -> int:
     return 0
 
 
+def _since_ms(text: str | None) -> int | None:
+    """``--since`` as minutes ago (``90m``, ``2h``) or an ISO-8601 time."""
+    if not text:
+        return None
+    import time
+    from datetime import datetime, timezone
+
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].isdigit():
+        return int((time.time() - int(text[:-1]) * units[text[-1]]) * 1000)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp() * 1000)
+
+
+def cmd_audit(args) -> int:
+    from hitl_service.domain.timefmt import iso_ms
+    from hitl_service.workforce import audit
+
+    entries = audit.query(_context(), actor=args.actor, action=args.action, since_ms=_since_ms(args.since),
+                          limit=args.limit)
+    if args.json:
+        for e in entries:
+            print(json.dumps(e.as_dict(), separators=(",", ":")))
+        return 0
+    if not entries:
+        print("no audit records match")
+        return 0
+    rows = [dict(e.as_dict(), time=iso_ms(e.ts_ms)) for e in entries]
+    print(_table(rows, ["time", "actor", "role", "action", "target", "outcome", "source_ip", "detail"]))
+    return 0
+
+
+def cmd_audit_export(args) -> int:
+    from hitl_service.output.storage import storage_from_settings
+    from hitl_service.workforce import audit
+
+    ctx = _context()
+    count = audit.export_jsonl(ctx, storage_from_settings(ctx.settings), args.bucket, args.key,
+                               since_ms=_since_ms(args.since))
+    print(f"wrote {count} audit records to s3://{args.bucket}/{args.key}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hitl", description="hitl-service: self-hosted A2I-compatible human review")
     sub = p.add_subparsers(dest="command", required=True)
@@ -181,6 +224,19 @@ def build_parser() -> argparse.ArgumentParser:
     el = ev.add_parser("list", help="recent webhook delivery attempts, newest first")
     el.add_argument("--limit", type=int, default=50)
     el.set_defaults(func=cmd_events_list)
+
+    au = sub.add_parser("audit", help="the audit trail: sign-ins, claims, submits, expiries, admin changes")
+    au.add_argument("--actor", help="workerId, or key:<access key id> for API changes")
+    au.add_argument("--action", help="sign_in, claim, release, submit, lease_expired, reassign, CreateWorkteam, ...")
+    au.add_argument("--since", help="90m, 2h, 1d or an ISO-8601 time")
+    au.add_argument("--limit", type=int, default=100)
+    au.add_argument("--json", action="store_true", help="one JSON object per line")
+    au.set_defaults(func=cmd_audit)
+    ae = au.add_subparsers(dest="action_cmd").add_parser("export", help="write the trail as JSON Lines to output storage")
+    ae.add_argument("--bucket", required=True)
+    ae.add_argument("--key", required=True)
+    ae.add_argument("--since", help="90m, 2h, 1d or an ISO-8601 time")
+    ae.set_defaults(func=cmd_audit_export)
     return p
 
 

@@ -9,6 +9,7 @@ from hitl_service.services import finalize as finalize_service
 from hitl_service.services import resources
 from hitl_service.services.loops import EXPIRED_REASON
 from hitl_service.store import keys
+from hitl_service.workforce import audit
 from workers.celery_app import app
 from workers.runtime import context
 
@@ -87,7 +88,7 @@ def reap_expired_leases() -> int:
     ctx = context()
     total = 0
     while True:
-        to_finalize = ctx.store.scripts.reap_expired_leases(args=[now_ms(), 200])
+        to_finalize = audit.reaping(ctx, lambda: ctx.store.scripts.reap_expired_leases(args=[now_ms(), 200]))
         for name in to_finalize:
             ctx.dispatcher.finalize(name)
         if not to_finalize:

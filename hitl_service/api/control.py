@@ -15,6 +15,7 @@ from hitl_service.api.common import check_signature, error_payload, json_body, j
 from hitl_service.errors import JSON, UnknownOperationError
 from hitl_service.extensions import current_ctx
 from hitl_service.services import resources
+from hitl_service.workforce import audit
 from schemas.botocore_model import CONTROL, load_input
 from schemas.control import (
     dump_flow_definition,
@@ -149,7 +150,9 @@ def dispatch():
     if handler is None:
         raise UnknownOperationError(f"Operation '{target}' is not supported by this service")
     req = load_input(CONTROL, op_name, json_body())
-    return json_response(handler(ctx, req), content_type=CONTENT_TYPE)
+    result = handler(ctx, req)
+    audit.admin_change(ctx, op_name, req)
+    return json_response(result, content_type=CONTENT_TYPE)
 
 
 @bp.get("/human-task-uis/<name>/template")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hitl_service.workforce import audit, service
+from hitl_service.workforce import service
 from schemas.workforce import dump_workforce
 
 
@@ -11,9 +11,7 @@ def _dump(ctx, record) -> dict:
 
 
 def create_workforce(ctx, req):
-    out = service.create_workforce(ctx, req)
-    audit.admin_change(ctx, "CreateWorkforce", req["WorkforceName"])
-    return out
+    return service.create_workforce(ctx, req)
 
 
 def describe_workforce(ctx, req):
@@ -21,9 +19,7 @@ def describe_workforce(ctx, req):
 
 
 def update_workforce(ctx, req):
-    record = service.update_workforce(ctx, req)
-    audit.admin_change(ctx, "UpdateWorkforce", req["WorkforceName"])
-    return {"Workforce": _dump(ctx, record)}
+    return {"Workforce": _dump(ctx, service.update_workforce(ctx, req))}
 
 
 def list_workforces(ctx, req):
@@ -36,7 +32,6 @@ def list_workforces(ctx, req):
 
 def delete_workforce(ctx, req):
     service.delete_workforce(ctx, req["WorkforceName"])
-    audit.admin_change(ctx, "DeleteWorkforce", req["WorkforceName"])
     return {}
 
 

@@ -11,6 +11,7 @@ from hitl_service.errors import HitlError, InternalServerError, ValidationError
 from hitl_service.extensions import current_ctx
 from hitl_service.review.auth import current_reviewer, login_session, reviewer_required
 from hitl_service.services import review, reviewers
+from hitl_service.workforce import audit
 
 bp = Blueprint("review_api", __name__, url_prefix="/review/api")
 
@@ -49,7 +50,13 @@ def _body() -> dict:
 @bp.post("/login")
 def login():
     body = _body()
-    record = reviewers.authenticate(current_ctx(), str(body.get("username", "")), str(body.get("password", "")))
+    name = str(body.get("username", ""))
+    try:
+        record = reviewers.authenticate(current_ctx(), name, str(body.get("password", "")))
+    except HitlError as exc:
+        audit.sign_in(current_ctx(), name, None, exc.message)
+        raise
+    audit.sign_in(current_ctx(), name, record)
     token = login_session(record)
     return json_response({"workerId": record["worker_id"], "csrfToken": token})
 

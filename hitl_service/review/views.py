@@ -18,6 +18,7 @@ from hitl_service.review.api import bp as api_bp
 from hitl_service.review.auth import check_csrf, csrf_token, current_reviewer, login_session
 from hitl_service.services import review, reviewers, resources
 from hitl_service.services.loops import flow_task_info
+from hitl_service.workforce import audit
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,10 @@ def login():
             record = reviewers.authenticate(current_ctx(), request.form.get("username", ""),
                                             request.form.get("password", ""))
             login_session(record)
+            audit.sign_in(current_ctx(), request.form.get("username", ""), record)
             return redirect(url_for("review.queue"))
         except HitlError as exc:
+            audit.sign_in(current_ctx(), request.form.get("username", ""), None, exc.message)
             error = exc.message
     return render_template("review/login.html", error=error, csrf=csrf_token()), 401 if error else 200
 

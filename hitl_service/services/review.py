@@ -13,6 +13,7 @@ from hitl_service.services.context import ServiceContext, dispatch_safely
 from hitl_service.services.loops import flow_task_info
 from hitl_service.services.reviewers import identity_data, teams_of
 from hitl_service.store import keys
+from hitl_service.workforce import audit
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def claim_next_assignment(ctx: ServiceContext, reviewer: dict, team: str | None 
         lease = ctx.store.r.hgetall(keys.lease(lease_id))
         loop = ctx.store.get_loop(loop_name, ("name", "flow", "flow_id"))
         log.info("claimed loop=%s worker=%s team=%s", loop_name, worker, lease.get("team"))
+        audit.reviewer_action(ctx, "claim", reviewer, loop_name, detail={"workteam": lease.get("team"), "lease": lease_id})
         return assignment_view(ctx, lease_id, lease, loop)
     return None
 
@@ -138,6 +140,7 @@ def release_assignment(ctx: ServiceContext, reviewer: dict, lease_id: str) -> No
     if to_finalize:
         _finalize_all(ctx, [to_finalize])
     log.info("released worker=%s", reviewer["worker_id"])
+    audit.reviewer_action(ctx, "release", reviewer, lease_id)
 
 
 def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_content) -> dict:
@@ -167,6 +170,7 @@ def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_con
         _raise_for(ctx, lease_id, result[0], result[1], result[2] if len(result) > 2 else "")
     loop_name, outcome = result[1], result[2]
     log.info("submitted loop=%s worker=%s outcome=%s", loop_name, reviewer["worker_id"], outcome or "open")
+    audit.reviewer_action(ctx, "submit", reviewer, loop_name, detail={"seconds": answer["timeSpentInSeconds"]})
     if outcome == "finalize":
         dispatch_safely(ctx.dispatcher.finalize, loop_name)
     elif outcome == "finished":

@@ -40,6 +40,16 @@ def _entry(entry_id: str, fields: dict) -> AuditEntry:
                       **{f: fields.get(f, "") for f in FIELDS if f != "ts_ms"})
 
 
+@dataclasses.dataclass(frozen=True)
+class LeaseRef:
+    """A lease that was due to expire when read: who held which loop."""
+
+    lease_id: str
+    worker: str
+    loop: str
+    team: str
+
+
 class AuditStore:
     """Appends to and reads the audit stream."""
 
@@ -67,3 +77,20 @@ class AuditStore:
 
     def length(self) -> int:
         return self.r.xlen(keys.audit_log())
+
+    def due_leases(self, now_ms: int, limit: int) -> list[LeaseRef]:
+        """Leases whose end has passed (about to be reaped), with their holder and loop."""
+        ids = self.r.zrangebyscore(keys.LEASES, "-inf", now_ms - 1, start=0, num=limit)
+        if not ids:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for lease_id in ids:
+            pipe.hmget(keys.lease(lease_id), "worker", "loop", "team")
+        return [LeaseRef(i, w or "", l or "", t or "") for i, (w, l, t) in zip(ids, pipe.execute()) if w]
+
+    def expired(self, lease_ids: list[str]) -> set[str]:
+        """Which of these leases the scripts marked as expired (rather than extended or submitted)."""
+        if not lease_ids:
+            return set()
+        values = self.r.mget([keys.lease_ended(i) for i in lease_ids])
+        return {i for i, v in zip(lease_ids, values) if v == "expired"}

@@ -115,3 +115,8 @@ def workforces() -> str:
 def audit_log() -> str:
     """The audit trail: a capped stream of who did what, when and from where."""
     return f"{PREFIX}{{audit}}:log"
+
+
+def lease_ended(lease_id: str) -> str:
+    """Marker the scripts leave on a lease that expired (read by the audit trail and late submits)."""
+    return f"{PREFIX}lease:{lease_id}:ended"

@@ -38,15 +38,53 @@ def record(ctx: ServiceContext, action: str, *, actor: str, role: str = "", targ
         log.warning("audit write failed action=%s actor=%s error=%s", action, actor, exc)
 
 
+def sign_in(ctx: ServiceContext, name: str, reviewer: dict | None, failure: str = "") -> None:
+    """A local-account sign-in: the reviewer on success, the name that was tried on failure."""
+    if reviewer is None:
+        record(ctx, "sign_in", actor=name[:128], outcome="failed", detail={"method": "password", "reason": failure})
+    else:
+        record(ctx, "sign_in", actor=reviewer["worker_id"], detail={"method": "password", "name": name})
+
+
 def reviewer_action(ctx: ServiceContext, action: str, reviewer: dict, target: str = "", **kw) -> None:
     """An action of a signed-in reviewer (claim, release, submit, ...)."""
-    record(ctx, action, actor=reviewer.get("worker_id", ""), role=reviewer.get("role", ""), target=target, **kw)
+    from hitl_service.workforce.roles import role_of
+
+    record(ctx, action, actor=reviewer.get("worker_id", ""), role=role_of(ctx.settings, reviewer).value,
+           target=target, **kw)
 
 
-def admin_change(ctx: ServiceContext, operation: str, target: str) -> None:
-    """A control-plane change made with an API access key."""
+CHANGE_PREFIXES = ("Create", "Update", "Delete", "Stop")
+
+
+def admin_change(ctx: ServiceContext, operation: str, req: dict) -> None:
+    """A control-plane change made with an API access key (reads and listings are not recorded)."""
+    if not operation.startswith(CHANGE_PREFIXES):
+        return
+    target = next((str(v) for k, v in req.items() if k.endswith("Name") and isinstance(v, str)), "")
     actor = g.get("access_key", "") if has_request_context() else ""
     record(ctx, operation, actor=f"key:{actor}" if actor else "cli", role="admin", target=target)
+
+
+def reaping(ctx: ServiceContext, reap, limit: int = 200):
+    """Run one reaper step and record each lease it expired (holder, loop) as ``lease_expired``."""
+    store = _store(ctx)
+    try:
+        due = store.due_leases(now_ms(), limit)
+    except Exception as exc:  # noqa: BLE001 - the reaper's own work must go on
+        log.warning("audit read of due leases failed error=%s", exc)
+        due = []
+    result = reap()
+    if due:
+        try:
+            expired = store.expired([d.lease_id for d in due])
+        except Exception as exc:  # noqa: BLE001
+            log.warning("audit read of expired leases failed error=%s", exc)
+            expired = set()
+        for d in due:
+            if d.lease_id in expired:
+                record(ctx, "lease_expired", actor=d.worker, target=d.loop, detail={"workteam": d.team})
+    return result
 
 
 def query(ctx: ServiceContext, *, actor: str | None = None, action: str | None = None, since_ms: int | None = None,

@@ -190,6 +190,57 @@ def cmd_audit_export(args) -> int:
     return 0
 
 
+def cmd_console(args) -> int:
+    import dataclasses
+
+    from hitl_service.console import service
+
+    ctx = _context()
+    viewer = service.operator_viewer(ctx)
+    queues = service.queues(ctx, viewer)
+    statuses = service.loop_statuses(ctx)
+    tp = service.throughput(ctx, viewer, args.hours)
+    if args.json:
+        print(json.dumps({"queues": [dataclasses.asdict(q) for q in queues], "loops": statuses,
+                          "throughput": dataclasses.asdict(tp)}, indent=2))
+        return 0
+    rows = [dict(dataclasses.asdict(q), oldest=f"{q.oldest_age_seconds:.1f}s" if q.oldest_age_seconds is not None
+                 else "-") for q in queues]
+    print(_table(rows, ["team", "waiting", "leases_out", "oldest"]))
+    print()
+    print("loops: " + "  ".join(f"{k}={v}" for k, v in statuses.items()))
+    print()
+    mean = f"{tp.mean_seconds:.1f}s" if tp.mean_seconds is not None else "-"
+    print(f"last {tp.hours}h: {tp.total} answers, mean time per task {mean}; per hour: "
+          + " ".join(str(n) for n in tp.per_hour))
+    reviewers_rows = [{"reviewer": r.name, "answers": r.submits, "mean": f"{r.mean_seconds:.1f}s"}
+                      for r in tp.reviewers]
+    if reviewers_rows:
+        print(_table(reviewers_rows, ["reviewer", "answers", "mean"]))
+    return 0
+
+
+def cmd_console_leases(args) -> int:
+    from hitl_service.console import service
+    from hitl_service.domain.timefmt import iso_ms
+
+    ctx = _context()
+    names = service.reviewer_names(ctx)
+    rows = [{"lease": lease.lease_id, "loop": lease.loop, "reviewer": names.get(lease.worker, lease.worker),
+             "since": iso_ms(lease.accepted_ms)} for lease in service.leases(ctx, service.operator_viewer(ctx), args.team)]
+    print(_table(rows, ["lease", "loop", "reviewer", "since"]) if rows else f"nobody holds a task of {args.team}")
+    return 0
+
+
+def cmd_console_reassign(args) -> int:
+    from hitl_service.console import service
+
+    ctx = _context()
+    lease = service.reassign(ctx, service.operator_viewer(ctx), args.lease)
+    print(f"loop {lease.loop} is back on {lease.team}'s queue")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hitl", description="hitl-service: self-hosted A2I-compatible human review")
     sub = p.add_subparsers(dest="command", required=True)
@@ -237,6 +288,18 @@ def build_parser() -> argparse.ArgumentParser:
     ae.add_argument("--key", required=True)
     ae.add_argument("--since", help="90m, 2h, 1d or an ISO-8601 time")
     ae.set_defaults(func=cmd_audit_export)
+
+    co = sub.add_parser("console", help="what the web console shows: queues, loops, throughput")
+    co.add_argument("--hours", type=int, default=12)
+    co.add_argument("--json", action="store_true")
+    co.set_defaults(func=cmd_console)
+    co_sub = co.add_subparsers(dest="console_cmd")
+    cl = co_sub.add_parser("leases", help="tasks held in a workteam right now")
+    cl.add_argument("team")
+    cl.set_defaults(func=cmd_console_leases)
+    cr = co_sub.add_parser("reassign", help="take a held task back and put it on the queue for someone else")
+    cr.add_argument("lease")
+    cr.set_defaults(func=cmd_console_reassign)
     return p
 
 

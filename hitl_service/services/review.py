@@ -170,7 +170,8 @@ def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_con
         _raise_for(ctx, lease_id, result[0], result[1], result[2] if len(result) > 2 else "")
     loop_name, outcome = result[1], result[2]
     log.info("submitted loop=%s worker=%s outcome=%s", loop_name, reviewer["worker_id"], outcome or "open")
-    audit.reviewer_action(ctx, "submit", reviewer, loop_name, detail={"seconds": answer["timeSpentInSeconds"]})
+    audit.reviewer_action(ctx, "submit", reviewer, loop_name,
+                          detail={"seconds": answer["timeSpentInSeconds"], "workteam": lease.get("team")})
     if outcome == "finalize":
         dispatch_safely(ctx.dispatcher.finalize, loop_name)
     elif outcome == "finished":

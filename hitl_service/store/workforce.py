@@ -36,9 +36,15 @@ class WorkforceRecord:
 
 
 @dataclasses.dataclass(frozen=True)
-class WorkforcePage:
-    records: list[WorkforceRecord]
-    has_more: bool
+class LeaseView:
+    """A live lease as the console shows it."""
+
+    lease_id: str
+    loop: str
+    worker: str
+    team: str
+    accepted_ms: int
+    expires_ms: int
 
 
 class WorkforceStore:
@@ -84,3 +90,30 @@ class WorkforceStore:
         return WriteResult(self._signin(
             keys=[keys.reviewer(name), keys.REVIEWERS, keys.worker_reviewer(worker_id)],
             args=[name, worker_id, issuer, sub, json.dumps(sorted(set(groups))), display_name, now_ms]))
+
+
+class WorkReads:
+    """Read-only views of the work in progress for the console (leases by team)."""
+
+    def __init__(self, client: redis.Redis):
+        self.r = client
+
+    def leases(self, teams: set[str] | None = None, limit: int = 1000) -> list[LeaseView]:
+        """Live leases (oldest expiry first), of ``teams`` when given."""
+        ids = self.r.zrange(keys.LEASES, 0, limit - 1)
+        pipe = self.r.pipeline(transaction=False)
+        for lease_id in ids:
+            pipe.hmget(keys.lease(lease_id), "loop", "worker", "team", "accepted_ms", "expires_ms")
+        out = []
+        for lease_id, (loop, worker, team, accepted, expires) in zip(ids, pipe.execute()):
+            if loop and (teams is None or team in teams):
+                out.append(LeaseView(lease_id, loop, worker, team, int(accepted), int(expires)))
+        return out
+
+    def lease(self, lease_id: str) -> LeaseView | None:
+        loop, worker, team, accepted, expires = self.r.hmget(keys.lease(lease_id), "loop", "worker", "team",
+                                                             "accepted_ms", "expires_ms")
+        return LeaseView(lease_id, loop, worker, team, int(accepted), int(expires)) if loop else None
+
+    def team_names(self) -> list[str]:
+        return sorted(keys.member_name(m) for m in self.r.zrange(keys.TEAMS, 0, -1))

@@ -33,7 +33,10 @@ ERROR_PAGE = """{% extends "review/base.html" %}{% block title %}Sign-in failed{
 
 def init_app(app) -> None:
     """Register the sign-in routes and the source-IP rule (called once by create_app)."""
+    from hitl_service.console.views import bp as console_bp
+
     app.register_blueprint(bp)
+    app.register_blueprint(console_bp)
     app.before_request(enforce_source_ip)
     app.context_processor(lambda: {"oidc_sign_in_enabled": lambda: oidc_enabled(current_ctx())})
 

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.review.crowd_harness import ARTIFACTS_DIR, launch_chromium
+from tests.review.conftest import browser  # noqa: F401 - the review tests' Chromium fixture
+from tests.review.crowd_harness import ARTIFACTS_DIR
 from tests.support.resources import create_team
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 def test_team_signs_in_through_the_idp_in_chromium(wf_service, wf_sm, idp, browser):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
@@ -65,8 +66,10 @@ def claim_next_assignment(ctx: ServiceContext, reviewer: dict, team: str | None 
     window = ctx.settings.lease_heartbeat_seconds * 1000
     for _ in range(5):
         lease_id = secrets.token_urlsafe(18)
-        kind, loop_name, expires, deadline, to_finalize = ctx.store.scripts.claim_next_assignment(
-            keys=[keys.queue(t) for t in teams], args=[worker, now_ms(), window, lease_id, MAX_SCAN])
+        # the claim script hands back expired leases first; audit.reaping records those expiries
+        claim = functools.partial(ctx.store.scripts.claim_next_assignment, keys=[keys.queue(t) for t in teams],
+                                  args=[worker, now_ms(), window, lease_id, MAX_SCAN])
+        kind, loop_name, expires, deadline, to_finalize = audit.reaping(ctx, claim, limit=20)
         _finalize_all(ctx, to_finalize)
         if kind == "retry":
             continue

@@ -8,6 +8,7 @@ import redis
 
 from hitl_service.store import keys, luafiles
 
+LEASE_MARK_TTL_MS = 86_400_000
 FIELDS = ("ts_ms", "actor", "role", "action", "target", "source_ip", "outcome", "detail")
 
 
@@ -89,8 +90,16 @@ class AuditStore:
         return [LeaseRef(i, w or "", l or "", t or "") for i, (w, l, t) in zip(ids, pipe.execute()) if w]
 
     def expired(self, lease_ids: list[str]) -> set[str]:
-        """Which of these leases the scripts marked as expired (rather than extended or submitted)."""
+        """Which of these leases the scripts marked as expired (rather than extended or submitted) and
+        nobody reported yet."""
         if not lease_ids:
             return set()
         values = self.r.mget([keys.lease_ended(i) for i in lease_ids])
-        return {i for i, v in zip(lease_ids, values) if v == "expired"}
+        expired = [i for i, v in zip(lease_ids, values) if v == "expired"]
+        if not expired:
+            return set()
+        # the beat reaper and a claim may both see the same expiry: only the first to flag it reports it
+        pipe = self.r.pipeline(transaction=False)
+        for lease_id in expired:
+            pipe.set(keys.lease_audited(lease_id), 1, nx=True, px=LEASE_MARK_TTL_MS)
+        return {i for i, first in zip(expired, pipe.execute()) if first}

@@ -120,3 +120,8 @@ def audit_log() -> str:
 def lease_ended(lease_id: str) -> str:
     """Marker the scripts leave on a lease that expired (read by the audit trail and late submits)."""
     return f"{PREFIX}lease:{lease_id}:ended"
+
+
+def lease_audited(lease_id: str) -> str:
+    """Set once the audit trail has recorded a lease's expiry (so it is recorded once)."""
+    return f"{PREFIX}lease:{lease_id}:audited"

@@ -47,6 +47,22 @@ def _sealed_oidc(ctx: ServiceContext, oidc: dict) -> dict:
     return doc
 
 
+# parameters the sign-in itself sets: an extra parameter must not replace them (it could turn off PKCE,
+# swap the redirect target or the nonce)
+RESERVED_PARAMS = frozenset({"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+                             "code_challenge", "code_challenge_method", "client_secret", "request", "request_uri"})
+
+
+def _check_extra_params(params: dict) -> None:
+    if len(params) > 10:
+        raise ValidationError(f"1 validation error detected: Value at 'oidcConfig.authenticationRequestExtraParams' "
+                              f"failed to satisfy constraint: Member must have length less than or equal to 10")
+    clash = sorted(k for k in params if k.lower() in RESERVED_PARAMS)
+    if clash:
+        raise ValidationError(f"oidcConfig.authenticationRequestExtraParams cannot set {', '.join(clash)}: "
+                              "the sign-in sets these itself")
+
+
 def _check_cidrs(cidrs: list[str]) -> None:
     import ipaddress
 
@@ -67,6 +83,7 @@ def _document(ctx: ServiceContext, req: dict, base: dict | None = None) -> dict:
         raise ValidationError("CognitoConfig is not supported by this service: configure your identity provider "
                               "with OidcConfig (Amazon Cognito user pools are OIDC providers too)")
     if "OidcConfig" in req:
+        _check_extra_params(req["OidcConfig"].get("AuthenticationRequestExtraParams") or {})
         doc["OidcConfig"] = _sealed_oidc(ctx, req["OidcConfig"])
     if "SourceIpConfig" in req:
         _check_cidrs(req["SourceIpConfig"]["Cidrs"])

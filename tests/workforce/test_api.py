@@ -104,6 +104,12 @@ def test_delete_refused_while_workteams_exist(sm):
     ({"WorkforceName": "w", "OidcConfig": oidc_config(),
       "SourceIpConfig": {"Cidrs": [f"10.0.{i}.0/24" for i in range(11)]}}, "sourceIpConfig.cidrs"),
     ({"WorkforceName": "w"}, "OidcConfig"),
+    ({"WorkforceName": "w", "OidcConfig": oidc_config(AuthenticationRequestExtraParams={f"k{i}": "v" for i in range(11)})},
+     "oidcConfig.authenticationRequestExtraParams"),
+    ({"WorkforceName": "w", "OidcConfig": oidc_config(AuthenticationRequestExtraParams={"redirect_uri": "https://evil"})},
+     "redirect_uri"),
+    ({"WorkforceName": "w", "OidcConfig": oidc_config(AuthenticationRequestExtraParams={"k": "v" * 513})},
+     "oidcConfig.authenticationRequestExtraParams"),
     ({"WorkforceName": "w", "CognitoConfig": {"UserPool": "us-east-1_abc", "ClientId": "c"}}, "CognitoConfig"),
 ])
 def test_bad_input_is_a_validation_error_naming_the_field(sm, kwargs, field):

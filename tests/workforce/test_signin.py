@@ -156,3 +156,24 @@ def test_local_accounts_still_sign_in(wf_service, idp, oidc_workforce):
     assert api.status_code == 200 and api.json()["name"] == "local1"
     login_page = requests.get(f"{wf_service.url}/review/login", timeout=10).text
     assert 'id="oidc-sign-in"' in login_page
+
+
+def test_authorization_request_carries_pkce_nonce_and_extra_params(wf_service, wf_sm, idp):
+    wf_sm.create_workforce(WorkforceName="acme", OidcConfig=dict(
+        idp.oidc_config(), AuthenticationRequestExtraParams={"login_hint": "alice@example.com"}))
+    resp = requests.get(f"{wf_service.url}/review/oidc/login", allow_redirects=False, timeout=10)
+    assert resp.status_code == 302
+    location = urlsplit(resp.headers["Location"])
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert f"{location.scheme}://{location.netloc}{location.path}" == idp.issuer + "/authorize"
+    assert query["code_challenge_method"] == "S256" and len(query["code_challenge"]) == 43
+    assert query["response_type"] == "code" and query["client_id"] == idp.client_id
+    assert query["redirect_uri"] == f"{wf_service.url}/review/oidc/callback"
+    assert query["login_hint"] == "alice@example.com" and query["state"] and query["nonce"]
+    assert "ClientSecret" not in resp.headers["Location"] and idp.client_secret not in resp.headers["Location"]
+
+
+def test_without_an_oidc_workforce_sign_in_explains_itself(wf_service):
+    resp = requests.get(f"{wf_service.url}/review/oidc/login", timeout=10)
+    assert resp.status_code == 401 and "CreateWorkforce" in resp.text
+    assert 'id="oidc-sign-in"' not in requests.get(f"{wf_service.url}/review/login", timeout=10).text

@@ -114,3 +114,22 @@ def callback():
                  detail={"method": "oidc", "issuer": identity.issuer, "sub": identity.sub, "groups": identity.groups})
     log.info("oidc sign-in worker=%s issuer=%s groups=%s", record["worker_id"], identity.issuer, ",".join(identity.groups))
     return redirect(url_for("review.queue"))
+
+
+@bp.post("/logout")
+def logout():
+    """End the session here, then at the IdP (its LogoutEndpoint), coming back to the login page."""
+    from urllib.parse import urlencode
+
+    from hitl_service.review.auth import check_csrf
+
+    ctx = current_ctx()
+    check_csrf(request.form.get("csrf_token"))
+    session.clear()
+    settings = service.oidc_settings(ctx, service.active_workforce(ctx))
+    if settings is None:
+        return redirect(url_for("review.login"))
+    back = f"{ctx.settings.public_url}{url_for('review.login')}"
+    query = urlencode({"client_id": settings.client_id, "post_logout_redirect_uri": back})
+    separator = "&" if "?" in settings.logout_endpoint else "?"
+    return redirect(f"{settings.logout_endpoint}{separator}{query}")

@@ -177,3 +177,18 @@ def test_without_an_oidc_workforce_sign_in_explains_itself(wf_service):
     resp = requests.get(f"{wf_service.url}/review/oidc/login", timeout=10)
     assert resp.status_code == 401 and "CreateWorkforce" in resp.text
     assert 'id="oidc-sign-in"' not in requests.get(f"{wf_service.url}/review/login", timeout=10).text
+
+
+def test_sign_out_ends_the_session_and_goes_to_the_idps_logout(wf_service, idp, oidc_workforce):
+    idp.add_user("fay", sub="f-1", groups=["g"])
+    session, _ = sign_in(wf_service, idp, "fay")
+    html = session.get(f"{wf_service.url}/review/queue", timeout=10).text
+    assert 'action="/review/oidc/logout"' in html
+    csrf = csrf_of(session, wf_service)
+    out = session.post(f"{wf_service.url}/review/oidc/logout", data={"csrf_token": csrf}, allow_redirects=False,
+                       timeout=10)
+    assert out.status_code == 302
+    target = urlsplit(out.headers["Location"])
+    assert f"{target.scheme}://{target.netloc}{target.path}" == idp.issuer + "/logout"
+    assert parse_qs(target.query)["post_logout_redirect_uri"] == [f"{wf_service.url}/review/login"]
+    assert session.get(f"{wf_service.url}/review/api/me", timeout=10).status_code == 401

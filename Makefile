@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml 2>/dev/null | s
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 
-.PHONY: run test bench demo setup redis-bin chromium lint clean
+.PHONY: run test bench bench-consolidation demo setup redis-bin chromium lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: setup chromium
 
 bench: setup
 	$(PY) -m bench $(BENCH_ARGS)
+
+# C1/C2 (consolidation); crowd-kit, the comparison, lives in its own venv, never in the service's
+bench-consolidation: setup
+	@test -x .venv-crowdkit/bin/python || { $(PYTHON) -m venv .venv-crowdkit && \
+	  .venv-crowdkit/bin/python -m pip install -q 'crowd-kit==1.4.2'; }
+	$(PY) -m bench.c_consolidation $(BENCH_ARGS)
 
 demo: setup
 	$(PY) examples/demo.py

@@ -193,16 +193,18 @@ def cmd_audit_export(args) -> int:
 def cmd_console(args) -> int:
     import dataclasses
 
-    from hitl_service.console import service
+    from hitl_service.console import quality, service
 
     ctx = _context()
     viewer = service.operator_viewer(ctx)
     queues = service.queues(ctx, viewer)
     statuses = service.loop_statuses(ctx)
     tp = service.throughput(ctx, viewer, args.hours)
+    flows = quality.flow_quality(ctx, viewer.teams, service.reviewer_names(ctx))
     if args.json:
         print(json.dumps({"queues": [dataclasses.asdict(q) for q in queues], "loops": statuses,
-                          "throughput": dataclasses.asdict(tp)}, indent=2))
+                          "throughput": dataclasses.asdict(tp), "quality": [dataclasses.asdict(f) for f in flows]},
+                         indent=2))
         return 0
     rows = [dict(dataclasses.asdict(q), oldest=f"{q.oldest_age_seconds:.1f}s" if q.oldest_age_seconds is not None
                  else "-") for q in queues]
@@ -217,6 +219,13 @@ def cmd_console(args) -> int:
                       for r in tp.reviewers]
     if reviewers_rows:
         print(_table(reviewers_rows, ["reviewer", "answers", "mean"]))
+    for f in flows:
+        alpha = f"{f.krippendorff_alpha:.2f}" if f.krippendorff_alpha is not None else "-"
+        print(f"\nquality of flow {f.flow} ({f.team}): {f.loops} loops, {f.answers} answers, {f.method}, alpha={alpha}")
+        pct = lambda v: f"{v * 100:.0f}%" if v is not None else "-"  # noqa: E731
+        print(_table([{"reviewer": r.name, "answers": r.answers, "agreement": pct(r.agreement),
+                       "est_accuracy": pct(r.accuracy)} for r in f.reviewers],
+                     ["reviewer", "answers", "agreement", "est_accuracy"]))
     return 0
 
 

@@ -8,7 +8,7 @@ import functools
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
 from hitl_service.api.common import json_response
-from hitl_service.console import charts, service, sources
+from hitl_service.console import charts, quality, service, sources
 from hitl_service.domain.timefmt import iso_ms, now_ms
 from hitl_service.errors import HitlError
 from hitl_service.extensions import current_ctx
@@ -64,7 +64,9 @@ def _hours() -> int:
 def _overview(ctx, viewer):
     jobs = [p for p in sources.collect(bp_app(), ctx) if viewer.role is Role.ADMIN or p.team in viewer.teams]
     statuses = service.loop_statuses(ctx) if viewer.role is Role.ADMIN else None
-    return service.queues(ctx, viewer), statuses, jobs, service.throughput(ctx, viewer, _hours())
+    names = service.reviewer_names(ctx)
+    return (service.queues(ctx, viewer), statuses, jobs, service.throughput(ctx, viewer, _hours()),
+            quality.flow_quality(ctx, viewer.teams, names))
 
 
 def bp_app():
@@ -76,19 +78,19 @@ def bp_app():
 @bp.get("/")
 @needs(Role.TEAM_LEAD)
 def overview(ctx, viewer):
-    queues, statuses, jobs, tp = _overview(ctx, viewer)
+    queues, statuses, jobs, tp, flows = _overview(ctx, viewer)
     return render_template("console/overview.html", viewer=viewer, csrf=csrf_token(), queues=queues,
-                           statuses=statuses, jobs=jobs, tp=tp, charts=charts,
+                           statuses=statuses, jobs=jobs, tp=tp, charts=charts, flows=flows,
                            max_waiting=max([q.waiting for q in queues] or [1]) or 1)
 
 
 @bp.get("/api/overview")
 @needs(Role.TEAM_LEAD)
 def overview_json(ctx, viewer):
-    queues, statuses, jobs, tp = _overview(ctx, viewer)
+    queues, statuses, jobs, tp, flows = _overview(ctx, viewer)
     return json_response({"role": viewer.role.value, "queues": [dataclasses.asdict(q) for q in queues],
                           "loops": statuses, "jobs": [dict(dataclasses.asdict(j), percent=j.percent) for j in jobs],
-                          "throughput": dataclasses.asdict(tp)})
+                          "throughput": dataclasses.asdict(tp), "quality": [dataclasses.asdict(f) for f in flows]})
 
 
 @bp.get("/teams/<team>")

@@ -152,3 +152,46 @@ def test_cli_shows_the_console_and_reassigns(world):
     assert "nobody holds" in ok(w.svc, "console", "leases", w.ops)
     again = hitl(w.svc, "console", "reassign", w.rev_task["token"])
     assert again.returncode == 2 and "No such task" in again.stderr
+
+
+def test_quality_shows_agreement_and_estimated_accuracy_per_reviewer(console_service, redis_server, worker_factory):
+    redis_server.flush()
+    svc = console_service
+    sm = svc.client("sagemaker")
+    _, team_arn = create_team(sm, name="label-team", groups=["labelers"])
+    create_flow(sm, team_arn=team_arn, name="sentiment", task_count=3)
+    flow_arn = sm.describe_flow_definition(FlowDefinitionName="sentiment")["FlowDefinitionArn"]
+    a2i = svc.client("sagemaker-a2i-runtime")
+    for i in range(6):
+        a2i.start_human_loop(HumanLoopName=f"q-{i}", FlowDefinitionArn=flow_arn,
+                             HumanLoopInput={"InputContent": '{"text": "t"}'})
+    worker_factory(svc.settings)
+    for name in ("amy", "ben", "cy"):
+        reviewers.add_reviewer(svc.ctx, name, PASSWORD, ["labelers"])
+    reviewers.add_reviewer(svc.ctx, "boss", PASSWORD, ["labelers", "hitl-leads"])
+
+    def work(name, answer_for):
+        for _ in range(6):
+            task = wait_until(lambda: requests.post(f"{svc.url}/review/api/assignments/claim", json={},
+                                                    auth=(name, PASSWORD), timeout=10).json()["assignment"],
+                              message=f"a task for {name}")
+            requests.post(f"{svc.url}/review/api/assignments/{task['token']}/submit", auth=(name, PASSWORD),
+                          json={"answerContent": {"sentiment": answer_for(task["humanLoopName"])}}, timeout=10)
+
+    work("amy", lambda loop: "positive")
+    work("ben", lambda loop: "positive" if loop != "q-0" else "negative")
+    work("cy", lambda loop: "negative")
+
+    overview = requests.get(f"{svc.url}/console/api/overview", auth=("boss", PASSWORD), timeout=30).json()
+    [flow] = overview["quality"]
+    assert flow["flow"] == "sentiment" and flow["loops"] == 6 and flow["answers"] == 18
+    by_name = {r["name"]: r for r in flow["reviewers"]}
+    assert by_name["amy"]["agreement"] == 1.0
+    assert by_name["cy"]["agreement"] == 0.0
+    assert by_name["amy"]["accuracy"] > by_name["ben"]["accuracy"] > by_name["cy"]["accuracy"]
+    page = requests.get(f"{svc.url}/console/", auth=("boss", PASSWORD), timeout=30).text
+    assert 'data-flow="sentiment"' in page and "Krippendorff" in page
+    from tests.test_cli import ok
+
+    out = ok(svc, "console")
+    assert "quality of flow sentiment" in out and "amy" in out and "100%" in out

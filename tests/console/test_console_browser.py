@@ -29,6 +29,7 @@ def test_lead_watches_and_reassigns_in_chromium(console_service, redis_server, w
     expect(page.locator("#loop-statuses")).to_contain_text("Completed")
     expect(page.locator("#total-submits")).to_have_text("1")
     expect(page.locator("#reviewers")).to_contain_text("ada")
+    expect(page).to_have_title("Overview · hitl-service")
     page.screenshot(path=str(ARTIFACTS_DIR / "console-admin-overview.png"), full_page=True)
     context.close()
 

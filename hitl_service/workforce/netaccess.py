@@ -49,3 +49,12 @@ def allowed(address: str, cidrs: list[str]) -> bool:
     if addr.version == 6 and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
     return any(addr.version == _network(c).version and addr in _network(c) for c in cidrs)
+
+
+def check_cidrs(cidrs: list[str], setting: str) -> None:
+    """Fail at start-up, naming the setting, when a configured CIDR does not parse."""
+    for cidr in cidrs:
+        try:
+            _network(cidr)
+        except ValueError:
+            raise ValueError(f"{setting}: {cidr!r} is not a CIDR block (like 10.0.0.0/24)") from None

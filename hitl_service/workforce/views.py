@@ -33,12 +33,17 @@ ERROR_PAGE = """{% extends "review/base.html" %}{% block title %}Sign-in failed{
 
 def init_app(app) -> None:
     """Register the sign-in routes and the source-IP rule (called once by create_app)."""
+    netaccess.check_cidrs(current_settings(app).trusted_proxies, "HITL_TRUSTED_PROXIES")
     from hitl_service.console.views import bp as console_bp
 
     app.register_blueprint(bp)
     app.register_blueprint(console_bp)
     app.before_request(enforce_source_ip)
     app.context_processor(lambda: {"oidc_sign_in_enabled": lambda: oidc_enabled(current_ctx())})
+
+
+def current_settings(app):
+    return app.extensions["hitl"].settings
 
 
 def oidc_enabled(ctx) -> bool:
@@ -68,7 +73,12 @@ def _redirect_uri(ctx) -> str:
 
 
 def _oidc(ctx):
-    settings = service.oidc_settings(ctx, service.active_workforce(ctx))
+    try:
+        settings = service.oidc_settings(ctx, service.active_workforce(ctx))
+    except ValueError as exc:  # the secret was sealed with another key (HITL_WORKFORCE_SECRET_KEY changed)
+        log.error("workforce secret unreadable error=%s", exc)
+        raise oidc.SignInError("The workforce's client secret cannot be read with this service's key; an admin "
+                               "must send UpdateWorkforce with the OidcConfig again") from None
     if settings is None:
         raise oidc.SignInError("This service has no OIDC workforce; create one with CreateWorkforce(OidcConfig=...)")
     return settings

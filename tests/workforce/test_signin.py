@@ -192,3 +192,16 @@ def test_sign_out_ends_the_session_and_goes_to_the_idps_logout(wf_service, idp, 
     assert f"{target.scheme}://{target.netloc}{target.path}" == idp.issuer + "/logout"
     assert parse_qs(target.query)["post_logout_redirect_uri"] == [f"{wf_service.url}/review/login"]
     assert session.get(f"{wf_service.url}/review/api/me", timeout=10).status_code == 401
+
+
+def test_a_changed_secret_key_refuses_sign_in_with_a_clear_message(wf_service, idp, oidc_workforce, redis_server,
+                                                                     session_data_dir, test_ca):
+    from tests.workforce.conftest import PublicService
+
+    other = PublicService(redis_server.url, session_data_dir, oidc_ca_bundle=test_ca.ca_file,
+                          workforce_secret_key="a-different-key")
+    try:
+        resp = requests.get(f"{other.url}/review/oidc/login", timeout=10)
+        assert resp.status_code == 401 and "UpdateWorkforce" in resp.text
+    finally:
+        other.stop()

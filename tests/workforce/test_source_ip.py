@@ -70,3 +70,11 @@ def test_allowed_matches_both_families_and_mapped_addresses():
     assert allowed("2001:db8::5", ["2001:db8::/32", "10.0.0.0/8"])
     assert not allowed("not-an-ip", ["10.0.0.0/8"])
     assert allowed("anything", [])
+
+
+def test_a_bad_trusted_proxy_setting_stops_start_up(redis_server, session_data_dir):
+    from hitl_service import create_app
+    from tests.conftest import make_settings
+
+    with pytest.raises(ValueError, match="HITL_TRUSTED_PROXIES"):
+        create_app(make_settings(redis_server.url, session_data_dir, trusted_proxies=["10.0.0.0/99"]))

@@ -88,7 +88,7 @@ def flow_quality(ctx: ServiceContext, teams: frozenset[str], names: dict[str, st
                 label.append(classes.setdefault(key, len(classes)))
         ann = ClassAnnotations(item=np.array(item, dtype=np.int64), worker=np.array(worker, dtype=np.int64),
                                label=np.array(label, dtype=np.int64), n_items=len(per_loop),
-                               n_workers=len(workers), n_classes=len(classes))
+                               n_workers=len(workers), n_classes=max(len(classes), 2))  # one answer kind: still two classes
         report = quality_report(ann, consolidate_classes(ann), worker_ids=list(workers), name=flow["name"])
         reviewers = [ReviewerQuality(worker_id=r["workerId"], name=names.get(r["workerId"], r["workerId"]),
                                      answers=r["answers"], agreement=r["agreementWithConsensus"],

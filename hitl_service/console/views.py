@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 
 from hitl_service.api.common import json_response
 from hitl_service.console import charts, quality, service, sources
@@ -62,17 +62,11 @@ def _hours() -> int:
 
 
 def _overview(ctx, viewer):
-    jobs = [p for p in sources.collect(bp_app(), ctx) if viewer.role is Role.ADMIN or p.team in viewer.teams]
+    jobs = [p for p in sources.collect(current_app, ctx) if viewer.role is Role.ADMIN or p.team in viewer.teams]
     statuses = service.loop_statuses(ctx) if viewer.role is Role.ADMIN else None
     names = service.reviewer_names(ctx)
     return (service.queues(ctx, viewer), statuses, jobs, service.throughput(ctx, viewer, _hours()),
             quality.flow_quality(ctx, viewer.teams, names))
-
-
-def bp_app():
-    from flask import current_app
-
-    return current_app
 
 
 @bp.get("/")

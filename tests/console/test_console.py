@@ -195,3 +195,20 @@ def test_quality_shows_agreement_and_estimated_accuracy_per_reviewer(console_ser
 
     out = ok(svc, "console")
     assert "quality of flow sentiment" in out and "amy" in out and "100%" in out
+
+
+def test_progress_sources_plug_into_the_console(world):
+    from hitl_service.console import sources
+
+    w = world
+    rows = [sources.Progress(kind="labeling-job", name="cats-vs-dogs", status="InProgress", done=30, total=120,
+                             team=w.ops),
+            sources.Progress(kind="labeling-job", name="invoices", status="Completed", done=50, total=50, team=w.fin)]
+    sources.register(w.svc.app, lambda ctx: rows)
+    try:
+        lead = w.call("team-lead", "GET", "/console/api/overview").json()["jobs"]
+        assert [j["name"] for j in lead] == ["cats-vs-dogs"] and lead[0]["percent"] == 25.0
+        admin = w.call("admin", "GET", "/console/").text
+        assert "cats-vs-dogs" in admin and "invoices" in admin and "30 / 120 (25%)" in admin
+    finally:
+        w.svc.app.extensions[sources.EXTENSION].clear()

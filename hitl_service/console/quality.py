@@ -63,7 +63,7 @@ def _answers(ctx: ServiceContext, flow: dict, max_loops: int) -> list[tuple[str,
                                            "SortOrder": "Descending"})
     out = []
     for loop in page:
-        answers = ctx.store.loop_answers(loop["name"])
+        answers = ctx.store.loops.answers(loop["name"], flow["team"])
         if answers:
             out.append((loop["name"], answers))
     return out

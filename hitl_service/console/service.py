@@ -9,8 +9,9 @@ import logging
 from hitl_service.domain.timefmt import now_ms
 from hitl_service.errors import ForbiddenError, LeaseError, NotFoundError
 from hitl_service.services import review, reviewers
-from hitl_service.services.context import ServiceContext, dispatch_safely
-from hitl_service.store.workforce import LeaseView, WorkReads
+from hitl_service.domain.states import ItemKind, LeaseOutcome
+from hitl_service.services.context import ServiceContext
+from hitl_service.store.workforce import LeaseView
 from hitl_service.workforce import audit
 from hitl_service.workforce.roles import Role, role_of
 
@@ -63,14 +64,14 @@ class Throughput:
 def viewer_of(ctx: ServiceContext, record: dict) -> Viewer:
     """The viewer for a reviewer record: admins see every team, others their own."""
     role = role_of(ctx.settings, record)
-    teams = WorkReads(ctx.store.r).team_names() if role is Role.ADMIN else reviewers.teams_of(ctx, record)
+    teams = ctx.store.resources.team_names() if role is Role.ADMIN else reviewers.teams_of(ctx, record)
     return Viewer(record=record, role=role, teams=frozenset(teams))
 
 
 def operator_viewer(ctx: ServiceContext) -> Viewer:
     """The CLI's viewer: whoever can reach Redis is an admin."""
     return Viewer(record={"worker_id": "cli", "name": "cli"}, role=Role.ADMIN,
-                  teams=frozenset(WorkReads(ctx.store.r).team_names()))
+                  teams=frozenset(ctx.store.resources.team_names()))
 
 
 def require(viewer: Viewer, role: Role) -> None:
@@ -81,7 +82,7 @@ def require(viewer: Viewer, role: Role) -> None:
 def queues(ctx: ServiceContext, viewer: Viewer) -> list[QueueRow]:
     """Depth, oldest waiting age and leases out for each team the viewer may see."""
     teams = sorted(viewer.teams)
-    leases = WorkReads(ctx.store.r).leases(set(teams))
+    leases = ctx.store.work.leases(teams)
     out = []
     for row in review.queue_overview(ctx, teams):
         held = sum(1 for lease in leases if lease.team == row["workteam"])
@@ -90,7 +91,7 @@ def queues(ctx: ServiceContext, viewer: Viewer) -> list[QueueRow]:
 
 
 def loop_statuses(ctx: ServiceContext) -> dict[str, int]:
-    counts = ctx.store.stats()["loops"]
+    counts = ctx.store.stats.read().loops
     return {s: max(int(counts.get(s, 0)), 0) for s in STATUSES}
 
 
@@ -140,31 +141,30 @@ def reviewer_names(ctx: ServiceContext) -> dict[str, str]:
 def leases(ctx: ServiceContext, viewer: Viewer, team: str) -> list[LeaseView]:
     if team not in viewer.teams:
         raise NotFoundError(f"You do not lead workteam {team}")
-    return WorkReads(ctx.store.r).leases({team})
+    return ctx.store.work.leases([team])
 
 
 def reassign(ctx: ServiceContext, viewer: Viewer, lease_id: str) -> LeaseView:
     """Take a task from its reviewer and put it back on the queue for someone else (lead of its team)."""
     require(viewer, Role.TEAM_LEAD)
-    lease = WorkReads(ctx.store.r).lease(lease_id)
-    if lease is None or lease.team not in viewer.teams:
+    lease = ctx.store.queues.get_lease(lease_id)
+    if lease is None or lease.team not in viewer.teams or lease.kind != ItemKind.LOOP:
         raise NotFoundError("No such task is held in a team you lead")
-    kind, to_finalize = ctx.store.scripts.release_assignment(args=[lease_id, lease.worker, now_ms()])
-    if to_finalize:
-        dispatch_safely(ctx.dispatcher.finalize, to_finalize)
-    if kind != "released":
+    result = ctx.store.queues.release(lease_id, lease.worker, now=now_ms())
+    review.hand_over_closed(ctx, [result.closed])
+    if result.outcome is not LeaseOutcome.OK:
         raise LeaseError("The task was submitted or released before it could be reassigned")
-    audit.record(ctx, "reassign", actor=viewer.worker_id, role=viewer.role.value, target=lease.loop,
+    audit.record(ctx, "reassign", actor=viewer.worker_id, role=viewer.role.value, target=lease.name,
                  detail={"from": lease.worker, "workteam": lease.team, "lease": lease_id})
-    log.info("reassigned loop=%s from=%s by=%s", lease.loop, lease.worker, viewer.worker_id)
-    return lease
+    log.info("reassigned loop=%s from=%s by=%s", lease.name, lease.worker, viewer.worker_id)
+    return LeaseView(lease_id, lease.name, lease.worker, lease.team, lease.accepted_ms, lease.expires_ms)
 
 
 def loop_detail(ctx: ServiceContext, viewer: Viewer, name: str) -> dict:
     """A loop of the viewer's teams with the answers submitted so far (team leads read answers)."""
     require(viewer, Role.TEAM_LEAD)
-    loop = ctx.store.get_loop(name, ("name", "status", "team", "flow", "created_ms", "task_count"))
+    loop = ctx.store.loops.get(name, ("name", "status", "team", "flow", "created_ms", "task_count"))
     if loop is None or loop["team"] not in viewer.teams:
         raise NotFoundError(f"No loop {name} in a team you lead")
-    loop["answers"] = ctx.store.loop_answers(name)
+    loop["answers"] = ctx.store.loops.answers(name, loop["team"])
     return loop

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import redis
-
-from hitl_service.store import keys, luafiles
+from hitl_service.store import keys
+from hitl_service.store.base import Part
 
 LEASE_MARK_TTL_MS = 86_400_000
 FIELDS = ("ts_ms", "actor", "role", "action", "target", "source_ip", "outcome", "detail")
@@ -51,20 +50,15 @@ class LeaseRef:
     team: str
 
 
-class AuditStore:
+class AuditStore(Part):
     """Appends to and reads the audit stream."""
 
-    def __init__(self, client: redis.Redis, max_len: int):
-        self.r = client
-        self.max_len = max_len
-        self._append = luafiles.register(client, "wf_audit")
-
-    def append(self, **fields) -> str:
-        """Add one record; returns its stream id."""
+    def append(self, max_len: int, **fields) -> str:
+        """Add one record, keeping about ``max_len``; returns its stream id."""
         flat: list = []
         for name in FIELDS:
             flat += [name, str(fields.get(name, ""))]
-        return self._append(keys=[keys.audit_log()], args=[self.max_len, *flat])
+        return self.scripts.wf_audit(keys=[keys.audit_log()], args=[max_len, *flat])
 
     def read(self, *, after_id: str = "-", limit: int = 1000, newest_first: bool = False) -> AuditPage:
         """Up to ``limit`` entries after ``after_id`` (oldest first), or the newest ones."""
@@ -79,27 +73,32 @@ class AuditStore:
     def length(self) -> int:
         return self.r.xlen(keys.audit_log())
 
-    def due_leases(self, now_ms: int, limit: int) -> list[LeaseRef]:
-        """Leases whose end has passed (about to be reaped), with their holder and loop."""
-        ids = self.r.zrangebyscore(keys.LEASES, "-inf", now_ms - 1, start=0, num=limit)
-        if not ids:
+    def due_leases(self, teams: list[str], now_ms: int, limit: int) -> list[LeaseRef]:
+        """Leases of ``teams`` whose end has passed (about to be reaped), with their holder and loop."""
+        pipe = self.r.pipeline(transaction=False)
+        for t in teams:
+            pipe.zrangebyscore(keys.team_leases(t), "-inf", now_ms - 1, start=0, num=limit)
+        due = [(t, i) for t, ids in zip(teams, pipe.execute()) for i in ids]
+        if not due:
             return []
         pipe = self.r.pipeline(transaction=False)
-        for lease_id in ids:
-            pipe.hmget(keys.lease(lease_id), "worker", "loop", "team")
-        return [LeaseRef(i, w or "", l or "", t or "") for i, (w, l, t) in zip(ids, pipe.execute()) if w]
+        for t, lease_id in due:
+            pipe.hmget(keys.lease(t, lease_id), ("worker", "item"))
+        return [LeaseRef(i, w, keys.member_name(m), t) for (t, i), (w, m) in zip(due, pipe.execute()) if w and m]
 
-    def expired(self, lease_ids: list[str]) -> set[str]:
+    def expired(self, leases: list[LeaseRef]) -> list[LeaseRef]:
         """Which of these leases the scripts marked as expired (rather than extended or submitted) and
         nobody reported yet."""
-        if not lease_ids:
-            return set()
-        values = self.r.mget([keys.lease_ended(i) for i in lease_ids])
-        expired = [i for i, v in zip(lease_ids, values) if v == "expired"]
+        if not leases:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for ref in leases:
+            pipe.get(keys.lease_ended(ref.team, ref.lease_id))
+        expired = [ref for ref, v in zip(leases, pipe.execute()) if v == "expired"]
         if not expired:
-            return set()
+            return []
         # the beat reaper and a claim may both see the same expiry: only the first to flag it reports it
         pipe = self.r.pipeline(transaction=False)
-        for lease_id in expired:
-            pipe.set(keys.lease_audited(lease_id), 1, nx=True, px=LEASE_MARK_TTL_MS)
-        return {i for i, first in zip(expired, pipe.execute()) if first}
+        for ref in expired:
+            pipe.set(keys.lease_audited(ref.team, ref.lease_id), 1, nx=True, px=LEASE_MARK_TTL_MS)
+        return [ref for ref, first in zip(expired, pipe.execute()) if first]

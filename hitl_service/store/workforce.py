@@ -6,9 +6,8 @@ import dataclasses
 import enum
 import json
 
-import redis
-
-from hitl_service.store import keys, luafiles
+from hitl_service.store import keys
+from hitl_service.store.base import Part
 
 
 class WriteResult(enum.Enum):
@@ -47,19 +46,12 @@ class LeaseView:
     expires_ms: int
 
 
-class WorkforceStore:
-    """Typed access to workforces; one per process, created by the composition root."""
-
-    def __init__(self, client: redis.Redis):
-        self.r = client
-        self._create = luafiles.register(client, "wf_create")
-        self._update = luafiles.register(client, "wf_update")
-        self._delete = luafiles.register(client, "wf_delete")
-        self._signin = luafiles.register(client, "wf_signin")
+class WorkforceStore(Part):
+    """Typed access to workforces (all in the ``{wf}`` slot) and to the reviewers OIDC sign-ins create."""
 
     def create(self, name: str, doc: dict, now_ms: int, max_workforces: int) -> WriteResult:
         """Store a new workforce unless one with the name exists or the limit is reached."""
-        return WriteResult(self._create(keys=[keys.workforce(name), keys.workforces()],
+        return WriteResult(self.scripts.wf_create(keys=[keys.workforce(name), keys.workforces()],
                                         args=[name, now_ms, json.dumps(doc, sort_keys=True), max_workforces]))
 
     def get(self, name: str) -> WorkforceRecord | None:
@@ -71,11 +63,11 @@ class WorkforceStore:
 
     def update(self, record: WorkforceRecord, doc: dict, now_ms: int) -> WriteResult:
         """Replace the document if nobody changed it since ``record`` was read."""
-        return WriteResult(self._update(keys=[keys.workforce(record.name)],
+        return WriteResult(self.scripts.wf_update(keys=[keys.workforce(record.name)],
                                         args=[json.dumps(doc, sort_keys=True), now_ms, record.raw_doc]))
 
     def delete(self, name: str) -> WriteResult:
-        return WriteResult(self._delete(keys=[keys.workforce(name), keys.workforces()], args=[name]))
+        return WriteResult(self.scripts.wf_delete(keys=[keys.workforce(name), keys.workforces()], args=[name]))
 
     def names(self) -> list[str]:
         """Every workforce name, oldest first (there are a handful at most)."""
@@ -86,34 +78,40 @@ class WorkforceStore:
 
     def upsert_oidc_reviewer(self, *, name: str, worker_id: str, issuer: str, sub: str, groups: list[str],
                              display_name: str, now_ms: int) -> WriteResult:
-        """Create or refresh the reviewer record of an IdP identity; its groups become the IdP's."""
-        return WriteResult(self._signin(
-            keys=[keys.reviewer(name), keys.REVIEWERS, keys.worker_reviewer(worker_id)],
-            args=[name, worker_id, issuer, sub, json.dumps(sorted(set(groups))), display_name, now_ms]))
+        """Create or refresh the reviewer record of an IdP identity; its groups become the IdP's.
+
+        The reviewer keys live in different slots, so this is a sequence of single-key steps, each
+        safe to repeat (as ReviewerStore.add): reserve the name, check it is this identity's, write."""
+        record_key = keys.reviewer(name)
+        created = self.r.hsetnx(record_key, "name", name)
+        owner = self.r.hmget(record_key, ("issuer", "sub", "worker_id"))
+        if not created and owner[0] is not None and (owner[0], owner[1]) != (issuer, sub):
+            return WriteResult.TAKEN
+        if not created and owner[0] is None and owner[2]:
+            return WriteResult.TAKEN  # a local account holds the name
+        self.r.hset(record_key, mapping={"password_hash": "", "worker_id": worker_id, "issuer": issuer, "sub": sub,
+                                         "groups": json.dumps(sorted(set(groups))), "display_name": display_name,
+                                         "last_signin_ms": now_ms})
+        self.r.hsetnx(record_key, "created_ms", now_ms)
+        self.r.sadd(keys.REVIEWERS, name)
+        self.r.set(keys.worker_reviewer(worker_id), name)
+        return WriteResult.CREATED if created else WriteResult.UPDATED
 
 
-class WorkReads:
+class WorkReads(Part):
     """Read-only views of the work in progress for the console (leases by team)."""
 
-    def __init__(self, client: redis.Redis):
-        self.r = client
-
-    def leases(self, teams: set[str] | None = None, limit: int = 1000) -> list[LeaseView]:
-        """Live leases (oldest expiry first), of ``teams`` when given."""
-        ids = self.r.zrange(keys.LEASES, 0, limit - 1)
+    def leases(self, teams: list[str], limit: int = 1000) -> list[LeaseView]:
+        """Live leases of ``teams``, soonest expiry first within each team."""
         pipe = self.r.pipeline(transaction=False)
-        for lease_id in ids:
-            pipe.hmget(keys.lease(lease_id), "loop", "worker", "team", "accepted_ms", "expires_ms")
+        for t in teams:
+            pipe.zrange(keys.team_leases(t), 0, limit - 1)
+        ids = [(t, i) for t, team_ids in zip(teams, pipe.execute()) for i in team_ids]
+        pipe = self.r.pipeline(transaction=False)
+        for t, lease_id in ids:
+            pipe.hmget(keys.lease(t, lease_id), ("item", "worker", "accepted_ms", "expires_ms"))
         out = []
-        for lease_id, (loop, worker, team, accepted, expires) in zip(ids, pipe.execute()):
-            if loop and (teams is None or team in teams):
-                out.append(LeaseView(lease_id, loop, worker, team, int(accepted), int(expires)))
+        for (t, lease_id), (member, worker, accepted, expires) in zip(ids, pipe.execute()):
+            if member and keys.member_kind(member) == "loop":
+                out.append(LeaseView(lease_id, keys.member_name(member), worker, t, int(accepted), int(expires)))
         return out
-
-    def lease(self, lease_id: str) -> LeaseView | None:
-        loop, worker, team, accepted, expires = self.r.hmget(keys.lease(lease_id), "loop", "worker", "team",
-                                                             "accepted_ms", "expires_ms")
-        return LeaseView(lease_id, loop, worker, team, int(accepted), int(expires)) if loop else None
-
-    def team_names(self) -> list[str]:
-        return sorted(keys.member_name(m) for m in self.r.zrange(keys.TEAMS, 0, -1))

@@ -9,14 +9,14 @@ from flask import g, has_request_context, request
 
 from hitl_service.domain.timefmt import now_ms
 from hitl_service.services.context import ServiceContext
-from hitl_service.store.audit import AuditEntry, AuditStore
+from hitl_service.store.audit import AuditEntry, AuditStore  # noqa: F401 - AuditStore: the type of ctx.store.audit
 from hitl_service.workforce import netaccess
 
 log = logging.getLogger(__name__)
 
 
 def _store(ctx: ServiceContext) -> AuditStore:
-    return AuditStore(ctx.store.r, ctx.settings.audit_max_len)
+    return ctx.store.audit
 
 
 def source_ip(ctx: ServiceContext) -> str:
@@ -32,7 +32,7 @@ def record(ctx: ServiceContext, action: str, *, actor: str, role: str = "", targ
     """Append one audit record; a Redis failure is logged, never raised (the action itself happened)."""
     text = detail if isinstance(detail, str) else json.dumps(detail, separators=(",", ":")) if detail else ""
     try:
-        _store(ctx).append(ts_ms=now_ms(), actor=actor, role=role, action=action, target=target,
+        _store(ctx).append(ctx.settings.audit_max_len, ts_ms=now_ms(), actor=actor, role=role, action=action, target=target,
                            source_ip=source_ip(ctx), outcome=outcome, detail=text)
     except Exception as exc:  # noqa: BLE001 - auditing must not undo or fail the audited action
         log.warning("audit write failed action=%s actor=%s error=%s", action, actor, exc)
@@ -66,24 +66,24 @@ def admin_change(ctx: ServiceContext, operation: str, req: dict) -> None:
     record(ctx, operation, actor=f"key:{actor}" if actor else "cli", role="admin", target=target)
 
 
-def reaping(ctx: ServiceContext, reap, limit: int = 200):
-    """Run one reaper step and record each lease it expired (holder, loop) as ``lease_expired``."""
+def reaping(ctx: ServiceContext, teams: list[str], reap, limit: int = 200):
+    """Run one step that may expire leases of ``teams`` (the reaper, a claim) and record each lease it
+    expired (holder, loop) as ``lease_expired``; returns the step's result."""
     store = _store(ctx)
     try:
-        due = store.due_leases(now_ms(), limit)
+        due = store.due_leases(teams, now_ms(), limit)
     except Exception as exc:  # noqa: BLE001 - the reaper's own work must go on
         log.warning("audit read of due leases failed error=%s", exc)
         due = []
     result = reap()
     if due:
         try:
-            expired = store.expired([d.lease_id for d in due])
+            expired = store.expired(due)
         except Exception as exc:  # noqa: BLE001
             log.warning("audit read of expired leases failed error=%s", exc)
-            expired = set()
-        for d in due:
-            if d.lease_id in expired:
-                record(ctx, "lease_expired", actor=d.worker, target=d.loop, detail={"workteam": d.team})
+            expired = []
+        for ref in expired:
+            record(ctx, "lease_expired", actor=ref.worker, target=ref.loop, detail={"workteam": ref.team})
     return result
 
 

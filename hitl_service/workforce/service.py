@@ -38,7 +38,7 @@ class OidcSettings:
 
 
 def _store(ctx: ServiceContext) -> WorkforceStore:
-    return WorkforceStore(ctx.store.r)
+    return ctx.store.workforces
 
 
 def _sealed_oidc(ctx: ServiceContext, oidc: dict) -> dict:

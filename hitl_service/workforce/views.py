@@ -12,7 +12,7 @@ from hitl_service.errors import HitlError
 from hitl_service.extensions import current_ctx
 from hitl_service.review.auth import login_session
 from hitl_service.services import reviewers
-from hitl_service.store.workforce import WorkforceStore, WriteResult
+from hitl_service.store.workforce import WriteResult
 from hitl_service.workforce import audit, netaccess, oidc, service
 from hitl_service.workforce.roles import role_of
 
@@ -113,7 +113,7 @@ def callback():
     except HitlError as exc:
         return _failed(ctx, exc.message)
     name = oidc.reviewer_name(identity.issuer, identity.sub)
-    outcome = WorkforceStore(ctx.store.r).upsert_oidc_reviewer(
+    outcome = ctx.store.workforces.upsert_oidc_reviewer(
         name=name, worker_id=oidc.worker_id(identity.issuer, identity.sub), issuer=identity.issuer,
         sub=identity.sub, groups=identity.groups, display_name=identity.name, now_ms=now_ms())
     if outcome is WriteResult.TAKEN:

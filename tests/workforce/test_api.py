@@ -43,7 +43,7 @@ def test_create_describe_list_update_delete(sm, service):
     assert wf["CreateDate"] and wf["LastUpdatedDate"]
 
     # the secret is stored encrypted: no Redis value anywhere contains it
-    r = service.ctx.store.r
+    r = service.ctx.store.client
     for key in r.scan_iter("*"):
         if r.type(key) == "hash":
             assert SECRET not in json.dumps(r.hgetall(key))

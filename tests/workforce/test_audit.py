@@ -7,7 +7,6 @@ import json
 import pytest
 import requests
 
-from hitl_service.store.audit import AuditStore
 from hitl_service.services import reviewers
 from tests.conftest import wait_until
 from tests.support.resources import create_flow, create_team
@@ -108,9 +107,9 @@ def test_oidc_sign_ins_are_recorded_with_issuer_and_sub(wf_service, wf_sm, idp):
 
 
 def test_trail_length_is_bounded(wf_service):
-    store = AuditStore(wf_service.ctx.store.r, max_len=50)
+    store = wf_service.ctx.store.audit
     for i in range(2000):
-        store.append(ts_ms=i, actor="a", action="x")
+        store.append(50, ts_ms=i, actor="a", action="x")
     # MAXLEN ~ trims whole stream nodes (100 entries each), never below the bound
     assert 50 <= store.length() <= 250
     assert store.read(newest_first=True, limit=1).entries[0].ts_ms == 1999

@@ -60,7 +60,7 @@ def test_answers_carry_the_idps_issuer_and_sub(wf_service, wf_sm, idp, oidc_work
     done = session.post(f"{wf_service.url}/review/api/assignments/{token}/submit",
                         json={"answerContent": {"answer": "ok"}}, headers=headers, timeout=10)
     assert done.status_code == 200, done.text
-    answer = wf_service.ctx.store.loop_answers("oidc-loop")[0]
+    answer = wf_service.ctx.store.loops.answers("oidc-loop")[0]
     assert answer["workerMetadata"] == {"identityData": {"identityProviderType": "Oidc", "issuer": idp.issuer,
                                                          "sub": "bob-sub-42"}}
 

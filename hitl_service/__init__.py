@@ -29,6 +29,7 @@ def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
     from hitl_service.ops import bp as ops_bp
     from hitl_service.review.views import bp as review_bp
     from hitl_service.services.context import build_context
+    from hitl_service.workforce import views as workforce_views
 
     settings = config or Settings.from_env()
     configure_logging(settings.log_level)
@@ -57,4 +58,5 @@ def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
     app.register_blueprint(control.bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(ops_bp)
+    workforce_views.init_app(app)
     return app

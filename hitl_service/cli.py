@@ -141,6 +141,109 @@ def cmd_events_list(args) -> int:
     return 0
 
 
+def _since_ms(text: str | None) -> int | None:
+    """``--since`` as minutes ago (``90m``, ``2h``) or an ISO-8601 time."""
+    if not text:
+        return None
+    import time
+    from datetime import datetime, timezone
+
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].isdigit():
+        return int((time.time() - int(text[:-1]) * units[text[-1]]) * 1000)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp() * 1000)
+
+
+def cmd_audit(args) -> int:
+    from hitl_service.domain.timefmt import iso_ms
+    from hitl_service.workforce import audit
+
+    entries = audit.query(_context(), actor=args.actor, action=args.action, since_ms=_since_ms(args.since),
+                          limit=args.limit)
+    if args.json:
+        for e in entries:
+            print(json.dumps(e.as_dict(), separators=(",", ":")))
+        return 0
+    if not entries:
+        print("no audit records match")
+        return 0
+    rows = [dict(e.as_dict(), time=iso_ms(e.ts_ms)) for e in entries]
+    print(_table(rows, ["time", "actor", "role", "action", "target", "outcome", "source_ip", "detail"]))
+    return 0
+
+
+def cmd_audit_export(args) -> int:
+    from hitl_service.output.storage import storage_from_settings
+    from hitl_service.workforce import audit
+
+    ctx = _context()
+    count = audit.export_jsonl(ctx, storage_from_settings(ctx.settings), args.bucket, args.key,
+                               since_ms=_since_ms(args.since))
+    print(f"wrote {count} audit records to s3://{args.bucket}/{args.key}")
+    return 0
+
+
+def cmd_console(args) -> int:
+    import dataclasses
+
+    from hitl_service.console import quality, service
+
+    ctx = _context()
+    viewer = service.operator_viewer(ctx)
+    queues = service.queues(ctx, viewer)
+    statuses = service.loop_statuses(ctx)
+    tp = service.throughput(ctx, viewer, args.hours)
+    flows = quality.flow_quality(ctx, viewer.teams, service.reviewer_names(ctx))
+    if args.json:
+        print(json.dumps({"queues": [dataclasses.asdict(q) for q in queues], "loops": statuses,
+                          "throughput": dataclasses.asdict(tp), "quality": [dataclasses.asdict(f) for f in flows]},
+                         indent=2))
+        return 0
+    rows = [dict(dataclasses.asdict(q), oldest=f"{q.oldest_age_seconds:.1f}s" if q.oldest_age_seconds is not None
+                 else "-") for q in queues]
+    print(_table(rows, ["team", "waiting", "leases_out", "oldest"]))
+    print()
+    print("loops: " + "  ".join(f"{k}={v}" for k, v in statuses.items()))
+    print()
+    mean = f"{tp.mean_seconds:.1f}s" if tp.mean_seconds is not None else "-"
+    print(f"last {tp.hours}h: {tp.total} answers, mean time per task {mean}; per hour: "
+          + " ".join(str(n) for n in tp.per_hour))
+    reviewers_rows = [{"reviewer": r.name, "answers": r.submits, "mean": f"{r.mean_seconds:.1f}s"}
+                      for r in tp.reviewers]
+    if reviewers_rows:
+        print(_table(reviewers_rows, ["reviewer", "answers", "mean"]))
+    for f in flows:
+        alpha = f"{f.krippendorff_alpha:.2f}" if f.krippendorff_alpha is not None else "-"
+        print(f"\nquality of flow {f.flow} ({f.team}): {f.loops} loops, {f.answers} answers, {f.method}, alpha={alpha}")
+        pct = lambda v: f"{v * 100:.0f}%" if v is not None else "-"  # noqa: E731
+        print(_table([{"reviewer": r.name, "answers": r.answers, "agreement": pct(r.agreement),
+                       "est_accuracy": pct(r.accuracy)} for r in f.reviewers],
+                     ["reviewer", "answers", "agreement", "est_accuracy"]))
+    return 0
+
+
+def cmd_console_leases(args) -> int:
+    from hitl_service.console import service
+    from hitl_service.domain.timefmt import iso_ms
+
+    ctx = _context()
+    names = service.reviewer_names(ctx)
+    rows = [{"lease": lease.lease_id, "loop": lease.loop, "reviewer": names.get(lease.worker, lease.worker),
+             "since": iso_ms(lease.accepted_ms)} for lease in service.leases(ctx, service.operator_viewer(ctx), args.team)]
+    print(_table(rows, ["lease", "loop", "reviewer", "since"]) if rows else f"nobody holds a task of {args.team}")
+    return 0
+
+
+def cmd_console_reassign(args) -> int:
+    from hitl_service.console import service
+
+    ctx = _context()
+    lease = service.reassign(ctx, service.operator_viewer(ctx), args.lease)
+    print(f"loop {lease.loop} is back on {lease.team}'s queue")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hitl", description="hitl-service: self-hosted A2I-compatible human review")
     sub = p.add_subparsers(dest="command", required=True)
@@ -178,6 +281,31 @@ def build_parser() -> argparse.ArgumentParser:
     el = ev.add_parser("list", help="recent webhook delivery attempts, newest first")
     el.add_argument("--limit", type=int, default=50)
     el.set_defaults(func=cmd_events_list)
+
+    au = sub.add_parser("audit", help="the audit trail: sign-ins, claims, submits, expiries, admin changes")
+    au.add_argument("--actor", help="workerId, or key:<access key id> for API changes")
+    au.add_argument("--action", help="sign_in, claim, release, submit, lease_expired, reassign, CreateWorkteam, ...")
+    au.add_argument("--since", help="90m, 2h, 1d or an ISO-8601 time")
+    au.add_argument("--limit", type=int, default=100)
+    au.add_argument("--json", action="store_true", help="one JSON object per line")
+    au.set_defaults(func=cmd_audit)
+    ae = au.add_subparsers(dest="action_cmd").add_parser("export", help="write the trail as JSON Lines to output storage")
+    ae.add_argument("--bucket", required=True)
+    ae.add_argument("--key", required=True)
+    ae.add_argument("--since", help="90m, 2h, 1d or an ISO-8601 time")
+    ae.set_defaults(func=cmd_audit_export)
+
+    co = sub.add_parser("console", help="what the web console shows: queues, loops, throughput")
+    co.add_argument("--hours", type=int, default=12)
+    co.add_argument("--json", action="store_true")
+    co.set_defaults(func=cmd_console)
+    co_sub = co.add_subparsers(dest="console_cmd")
+    cl = co_sub.add_parser("leases", help="tasks held in a workteam right now")
+    cl.add_argument("team")
+    cl.set_defaults(func=cmd_console_leases)
+    cr = co_sub.add_parser("reassign", help="take a held task back and put it on the queue for someone else")
+    cr.add_argument("lease")
+    cr.set_defaults(func=cmd_console_reassign)
     return p
 
 

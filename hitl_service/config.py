@@ -30,6 +30,9 @@ def _lambda_endpoints(raw: str) -> dict[str, str]:
             raise ValueError("HITL_LAMBDA_ENDPOINTS entries must look like FUNCTION_ARN=URL")
         out[target.strip()] = url.strip()
     return out
+def _list(raw: str) -> list[str]:
+    """Parse a comma-separated setting into its non-empty items."""
+    return [item.strip() for item in raw.split(",") if item.strip()]
 
 
 def _broker_from(redis_url: str) -> str:
@@ -106,6 +109,15 @@ class Settings:
     login_lockout_seconds: float = 30.0
     # when set, GET /metrics requires "Authorization: Bearer <token>" (Prometheus: authorization.credentials)
     metrics_token: str | None = None
+    # workforce (docs/workforce.md): key for secrets at rest (default: derived from secret_key),
+    # proxies whose X-Forwarded-For is believed, the IdP's TLS trust, groups that grant roles
+    workforce_secret_key: str = ""
+    trusted_proxies: list[str] = dataclasses.field(default_factory=list)
+    oidc_ca_bundle: str | None = None
+    oidc_clock_skew_seconds: int = 60
+    admin_groups: list[str] = dataclasses.field(default_factory=list)
+    lead_groups: list[str] = dataclasses.field(default_factory=list)
+    audit_max_len: int = 100_000
 
     def __post_init__(self):
         if not self.broker_url:
@@ -189,5 +201,12 @@ class Settings:
         put("login_max_failures_per_address", "HITL_LOGIN_MAX_FAILURES_PER_ADDRESS", int)
         put("login_lockout_seconds", "HITL_LOGIN_LOCKOUT_SECONDS", float)
         put("metrics_token", "HITL_METRICS_TOKEN")
+        put("workforce_secret_key", "HITL_WORKFORCE_SECRET_KEY")
+        put("trusted_proxies", "HITL_TRUSTED_PROXIES", _list)
+        put("oidc_ca_bundle", "HITL_OIDC_CA_BUNDLE")
+        put("oidc_clock_skew_seconds", "HITL_OIDC_CLOCK_SKEW_SECONDS", int)
+        put("admin_groups", "HITL_ADMIN_GROUPS", _list)
+        put("lead_groups", "HITL_LEAD_GROUPS", _list)
+        put("audit_max_len", "HITL_AUDIT_MAX_LEN", int)
         values.update(overrides)
         return cls(**values)

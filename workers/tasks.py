@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from hitl_service.domain.timefmt import now_ms
@@ -11,6 +12,7 @@ from hitl_service.domain.states import CloseOutcome, ItemKind
 from hitl_service.services.loops import EXPIRED_REASON
 from hitl_service.services.review import hand_over_closed
 from hitl_service.store import keys
+from hitl_service.workforce import audit
 from workers.celery_app import app
 from workers.runtime import context
 
@@ -84,7 +86,7 @@ def reap_expired_leases() -> int:
     total = 0
     for team in ctx.store.work_teams():
         while ctx.store.queues.has_overdue_leases(team, now_ms()):
-            closed = ctx.store.queues.reap(team, now_ms(), 200)
+            closed = audit.reaping(ctx, [team], functools.partial(ctx.store.queues.reap, team, now_ms(), 200))
             hand_over_closed(ctx, closed)
             total += len(closed)
     return total

@@ -11,10 +11,12 @@ from flask import Blueprint, abort, g, request
 from flask import Response
 
 from hitl_service.api import labeling
+from hitl_service.api import workforce as workforce_api
 from hitl_service.api.common import JSON_MEDIA_TYPES, check_signature, error_payload, json_body, json_response, media_type
 from hitl_service.errors import JSON, UnknownOperationError
 from hitl_service.extensions import current_ctx
 from hitl_service.services import resources
+from hitl_service.workforce import audit
 from schemas.botocore_model import CONTROL, load_input
 from schemas.control import (
     dump_flow_definition,
@@ -135,6 +137,7 @@ OPERATIONS = {
     "DeleteWorkteam": delete_workteam,
 }
 OPERATIONS.update(labeling.OPERATIONS)
+OPERATIONS.update(workforce_api.OPERATIONS)
 
 
 @bp.errorhandler(Exception)
@@ -160,7 +163,9 @@ def dispatch():
         raise UnknownOperationError(
             f"Content-Type {media_type() or '(none)'} is not supported; send {CONTENT_TYPE}")
     req = load_input(CONTROL, op_name, json_body())
-    return json_response(handler(ctx, req), content_type=CONTENT_TYPE)
+    result = handler(ctx, req)
+    audit.admin_change(ctx, op_name, req)
+    return json_response(result, content_type=CONTENT_TYPE)
 
 
 @bp.get("/human-task-uis/<name>/template")

@@ -13,6 +13,7 @@ from hitl_service.extensions import current_ctx
 from hitl_service.review.auth import check_login_request, current_reviewer, login_session, reviewer_required, throttled_login
 from hitl_service.jobs import review as job_review
 from hitl_service.services import review, reviewers
+from hitl_service.workforce import audit
 
 MAX_ANSWER_DEPTH = 100
 MAX_RELEASE_REASON = 500
@@ -63,7 +64,12 @@ def login():
     body = _body()
     ctx = current_ctx()
     username, password = str(body.get("username", "")), str(body.get("password", ""))
-    record = throttled_login(ctx, username, lambda: reviewers.authenticate(ctx, username, password), via="json")
+    try:
+        record = throttled_login(ctx, username, lambda: reviewers.authenticate(ctx, username, password), via="json")
+    except HitlError as exc:
+        audit.sign_in(ctx, username, None, exc.message)
+        raise
+    audit.sign_in(ctx, username, record)
     token = login_session(record)
     return json_response({"workerId": record["worker_id"], "csrfToken": token})
 

@@ -20,6 +20,7 @@ from hitl_service.review.auth import (check_csrf, check_login_request, csrf_toke
                                       throttled_login)
 from hitl_service.services import review, reviewers, resources
 from hitl_service.services.loops import flow_task_info
+from hitl_service.workforce import audit
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +79,13 @@ def login():
             record = throttled_login(ctx, username, lambda: reviewers.authenticate(ctx, username, password),
                                      via="form")
             login_session(record)
+            audit.sign_in(ctx, username, record)
             return redirect(url_for("review.queue"))
         except TooManyAttemptsError as exc:
             error, status = exc.message, exc.status
             headers["Retry-After"] = str(exc.retry_after_seconds)
         except HitlError as exc:
+            audit.sign_in(current_ctx(), username, None, exc.message)
             error, status = exc.message, 401 if isinstance(exc, ReviewerAuthError) else exc.status
     # a failed attempt keeps the name typed, so only the password needs typing again
     page = render_template("review/login.html", error=error, csrf=csrf_token(), username=username)

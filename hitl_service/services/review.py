@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -13,6 +14,7 @@ from hitl_service.services.loops import flow_task_info
 from hitl_service.services.reviewers import identity_data, teams_of
 from hitl_service.domain.states import ClaimOutcome, CloseOutcome, ItemKind, LeaseOutcome
 from hitl_service.store.queues import Lease
+from hitl_service.workforce import audit
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,10 @@ def claim_next_assignment(ctx: ServiceContext, reviewer: dict, team: str | None 
     if not teams:
         return None
     worker = reviewer["worker_id"]
-    result = ctx.store.queues.claim(worker, teams, now=now_ms(), window_ms=ctx.settings.lease_heartbeat_seconds * 1000,
-                                    max_scan=MAX_SCAN)
+    claim = functools.partial(ctx.store.queues.claim, worker, teams, now=now_ms(),
+                              window_ms=ctx.settings.lease_heartbeat_seconds * 1000, max_scan=MAX_SCAN)
+    # a claim first hands back the teams' expired leases; audit.reaping records those expiries
+    result = audit.reaping(ctx, teams, claim, limit=20)
     hand_over_closed(ctx, result.closed)
     if result.outcome is ClaimOutcome.RETRY:
         return None
@@ -75,6 +79,7 @@ def claim_next_assignment(ctx: ServiceContext, reviewer: dict, team: str | None 
     lease = result.lease
     loop = ctx.store.loops.get_in(lease.team, lease.name, ("name", "flow", "flow_id"))
     log.info("claimed loop=%s worker=%s team=%s", lease.name, worker, lease.team)
+    audit.reviewer_action(ctx, "claim", reviewer, lease.name, detail={"workteam": lease.team, "lease": lease.lease_id})
     return assignment_view(ctx, lease.lease_id, lease, loop)
 
 
@@ -134,6 +139,7 @@ def release_assignment(ctx: ServiceContext, reviewer: dict, lease_id: str, reaso
         _raise_for(ctx, lease_id, result)
     hand_over_closed(ctx, [result.closed])
     log.info("released worker=%s lease=%s reason=%r", reviewer["worker_id"], lease_id, reason[:500])
+    audit.reviewer_action(ctx, "release", reviewer, lease_id)
 
 
 def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_content) -> dict:
@@ -164,6 +170,8 @@ def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_con
     loop_name = lease.name
     outcome = result.closed.outcome if result.closed else CloseOutcome.NONE
     log.info("submitted loop=%s worker=%s outcome=%s", loop_name, reviewer["worker_id"], outcome or "open")
+    audit.reviewer_action(ctx, "submit", reviewer, loop_name,
+                          detail={"seconds": answer["timeSpentInSeconds"], "workteam": lease.team})
     hand_over_closed(ctx, [result.closed])
     return {"humanLoopName": loop_name, "submissionTime": answer["submissionTime"]}
 

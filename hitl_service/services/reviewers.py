@@ -107,8 +107,8 @@ def authenticate_repeated(ctx: ServiceContext, name: str, password: str) -> dict
 
 
 def identity_data(ctx: ServiceContext, record: dict) -> dict:
-    """A2I's workerMetadata.identityData; this service acts as the reviewers' OIDC issuer."""
-    return {"identityData": {"identityProviderType": "Oidc", "issuer": ctx.settings.public_url,
+    """A2I's workerMetadata.identityData: the IdP's issuer and sub, or this service's for local accounts."""
+    return {"identityData": {"identityProviderType": "Oidc", "issuer": record.get("issuer") or ctx.settings.public_url,
                              "sub": record["sub"]}}
 
 

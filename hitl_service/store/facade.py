@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hitl_service.store.audit import AuditStore
 from hitl_service.store.base import Scripts
 from hitl_service.store.events import EventStore
 from hitl_service.store.jobs import JobStore
@@ -13,6 +14,7 @@ from hitl_service.store.resources import ResourceStore
 from hitl_service.store.reviewers import ReviewerStore
 from hitl_service.store.stats import StatsStore
 from hitl_service.store.throttle import LoginThrottle
+from hitl_service.store.workforce import WorkforceStore, WorkReads
 
 
 class Store:
@@ -32,6 +34,9 @@ class Store:
         self.jobs = JobStore(client, scripts)
         self.throttle = LoginThrottle(client, scripts)
         self.output_failures = OutputFailures(client, scripts)
+        self.workforces = WorkforceStore(client, scripts)
+        self.work = WorkReads(client, scripts)
+        self.audit = AuditStore(client, scripts)
 
     def ping(self) -> bool:
         """True when Redis answers (raises the client's error otherwise)."""

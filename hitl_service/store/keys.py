@@ -276,3 +276,28 @@ def login_failures_account(name: str) -> str:
 def login_failures_address(address: str) -> str:
     """Recent failed sign-ins from one client address (login throttling; expires on its own)."""
     return f"{PREFIX}{{login-address:{address}}}:failures"
+
+
+# ---- workforce (store/workforce.py, store/audit.py); hash tags keep each script's keys in one slot ----
+
+WORKFORCE_TAG = "{wf}"
+
+
+def workforce(name: str) -> str:
+    """One workforce: its document (secrets encrypted) and timestamps."""
+    return f"{PREFIX}{WORKFORCE_TAG}:workforce:{name}"
+
+
+def workforces() -> str:
+    """Lex-ordered index of workforces: ``index_member(created_ms, name)``."""
+    return f"{PREFIX}{WORKFORCE_TAG}:workforces"
+
+
+def audit_log() -> str:
+    """The audit trail: a capped stream of who did what, when and from where."""
+    return f"{PREFIX}{{audit}}:log"
+
+
+def lease_audited(team_name: str, lease_id: str) -> str:
+    """Set once the audit trail has recorded a lease's expiry (so it is recorded once)."""
+    return team_tag(team_name) + f"lease:{lease_id}:audited"

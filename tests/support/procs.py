@@ -123,11 +123,11 @@ class MotoServer:
 class ThreadedHTTPApp:
     """Serve a WSGI app over real HTTP on a free port from a background thread."""
 
-    def __init__(self, wsgi_app):
+    def __init__(self, wsgi_app, port: int | None = None, ssl_context=None):
         from werkzeug.serving import make_server
 
-        self.port = free_port()
-        self.server = make_server("127.0.0.1", self.port, wsgi_app, threaded=True)
+        self.port = port or free_port()
+        self.server = make_server("127.0.0.1", self.port, wsgi_app, threaded=True, ssl_context=ssl_context)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -1,0 +1,1 @@
+"""Private workforce: the Workforce API, OIDC sign-in, source-IP rules, roles, audit trail."""

@@ -1,0 +1,214 @@
+"""The console and roles: every page and API call against each role, and what each role sees."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from hitl_service.services import reviewers
+from tests.conftest import wait_until
+from tests.support.resources import create_flow, create_team
+from tests.workforce.conftest import PublicService
+
+PASSWORD = "password123"
+
+
+@pytest.fixture(scope="module")
+def console_service(redis_server, session_data_dir):
+    svc = PublicService(redis_server.url, session_data_dir, admin_groups=["hitl-admins"], lead_groups=["hitl-leads"])
+    yield svc
+    svc.stop()
+
+
+class World:
+    """Two teams with work in them, a reviewer, a lead of one team and an admin."""
+
+    def __init__(self, svc, worker_factory):
+        self.svc = svc
+        sm = svc.client("sagemaker")
+        self.ops, ops_arn = create_team(sm, name="ops-team", groups=["ops"])
+        self.fin, fin_arn = create_team(sm, name="fin-team", groups=["finance"])
+        _, ops_flow = create_flow(sm, team_arn=ops_arn)
+        _, fin_flow = create_flow(sm, team_arn=fin_arn)
+        a2i = svc.client("sagemaker-a2i-runtime")
+        for name, flow in (("ops-1", ops_flow), ("ops-2", ops_flow), ("fin-1", fin_flow)):
+            a2i.start_human_loop(HumanLoopName=name, FlowDefinitionArn=flow,
+                                 HumanLoopInput={"InputContent": '{"text": "t"}'})
+        worker_factory(svc.settings)
+        reviewers.add_reviewer(svc.ctx, "rev", PASSWORD, ["ops"])
+        reviewers.add_reviewer(svc.ctx, "lee", PASSWORD, ["ops", "hitl-leads"])
+        reviewers.add_reviewer(svc.ctx, "ada", PASSWORD, ["finance", "hitl-admins"])
+        self.auth = {"reviewer": ("rev", PASSWORD), "team-lead": ("lee", PASSWORD), "admin": ("ada", PASSWORD),
+                     "anonymous": None}
+        claim = lambda who: self.call(who, "POST", "/review/api/assignments/claim", json={}).json()["assignment"]
+        self.rev_task = wait_until(lambda: claim("reviewer"), message="routing")
+        self.fin_task = wait_until(lambda: claim("admin"), message="routing")
+        done = self.call("admin", "POST", f"/review/api/assignments/{self.fin_task['token']}/submit",
+                         json={"answerContent": {"label": "fraud"}})
+        assert done.status_code == 200
+
+    def call(self, who, method, path, **kw):
+        return requests.request(method, self.svc.url + path, auth=self.auth[who], allow_redirects=False,
+                                timeout=15, **kw)
+
+
+@pytest.fixture
+def world(console_service, redis_server, worker_factory):
+    redis_server.flush()
+    return World(console_service, worker_factory)
+
+
+ROLES = ("anonymous", "reviewer", "team-lead", "admin")
+
+
+def test_role_by_endpoint_matrix(world):
+    w = world
+    rows = [
+        # (method, path, {role: expected status})
+        ("GET", "/review/queue", {"anonymous": 302, "reviewer": 200, "team-lead": 200, "admin": 200}),
+        ("GET", "/review/api/me", {"anonymous": 401, "reviewer": 200, "team-lead": 200, "admin": 200}),
+        ("GET", "/review/api/queues", {"anonymous": 401, "reviewer": 200, "team-lead": 200, "admin": 200}),
+        ("GET", "/console/", {"anonymous": 302, "reviewer": 403, "team-lead": 200, "admin": 200}),
+        ("GET", "/console/api/overview", {"anonymous": 401, "reviewer": 403, "team-lead": 200, "admin": 200}),
+        ("GET", f"/console/teams/{w.ops}", {"anonymous": 302, "reviewer": 403, "team-lead": 200, "admin": 200}),
+        ("GET", f"/console/teams/{w.fin}", {"anonymous": 302, "reviewer": 403, "team-lead": 404, "admin": 200}),
+        ("GET", "/console/loops/fin-1", {"anonymous": 302, "reviewer": 403, "team-lead": 404, "admin": 200}),
+        ("GET", f"/console/loops/{w.rev_task['humanLoopName']}",
+         {"anonymous": 302, "reviewer": 403, "team-lead": 200, "admin": 200}),
+        ("GET", "/console/audit", {"anonymous": 302, "reviewer": 403, "team-lead": 403, "admin": 200}),
+        ("POST", "/console/leases/no-such-lease/reassign",
+         {"anonymous": 302, "reviewer": 403, "team-lead": 404, "admin": 404}),
+        # the control plane takes SigV4-signed calls only; reviewer credentials are no way in
+        ("POST", "/", {"anonymous": 403, "reviewer": 403, "team-lead": 403, "admin": 403}),
+    ]
+    failures = []
+    for method, path, expected in rows:
+        for role in ROLES:
+            got = w.call(role, method, path, headers={"X-Amz-Target": "SageMaker.ListWorkteams"} if path == "/" else {})
+            if got.status_code != expected[role]:
+                failures.append(f"{role} {method} {path}: {got.status_code} != {expected[role]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_lead_sees_only_their_teams_and_reads_answers(world):
+    w = world
+    lead = w.call("team-lead", "GET", "/console/api/overview").json()
+    assert lead["role"] == "team-lead"
+    assert [q["team"] for q in lead["queues"]] == [w.ops]
+    ops = lead["queues"][0]
+    assert ops["leases_out"] == 1 and ops["waiting"] == 1 and ops["oldest_age_seconds"] >= 0
+    assert lead["loops"] is None  # service-wide counts are for admins
+
+    admin = w.call("admin", "GET", "/console/api/overview").json()
+    assert sorted(q["team"] for q in admin["queues"]) == sorted([w.ops, w.fin])
+    assert admin["loops"]["InProgress"] + admin["loops"]["Completed"] == 3
+    tp = admin["throughput"]
+    assert tp["total"] == 1 and tp["per_hour"][-1] == 1 and len(tp["per_hour"]) == 12
+    assert tp["reviewers"][0]["name"] == "ada" and tp["reviewers"][0]["submits"] == 1
+    assert w.call("team-lead", "GET", "/console/api/overview").json()["throughput"]["total"] == 0
+
+    page = w.call("admin", "GET", "/console/loops/fin-1")
+    assert "fraud" in page.text
+
+
+def test_lead_reassigns_a_task_of_their_team(world):
+    from hitl_service.workforce import audit
+
+    w = world
+    held = w.call("team-lead", "GET", f"/console/teams/{w.ops}").text
+    assert w.rev_task["humanLoopName"] in held and "Give to someone else" in held
+    token = w.rev_task["token"]
+    done = w.call("team-lead", "POST", f"/console/leases/{token}/reassign")
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/console/teams/{w.ops}")
+    # the reviewer no longer holds it; it is back on the queue for someone else (never the same reviewer)
+    assert w.call("reviewer", "GET", f"/review/api/assignments/{token}").status_code == 409
+    lead_claim = w.call("team-lead", "POST", "/review/api/assignments/claim", json={}).json()["assignment"]
+    assert lead_claim["humanLoopName"] in ("ops-1", "ops-2")
+    entry = audit.query(w.svc.ctx, action="reassign")[0]
+    assert entry.target == w.rev_task["humanLoopName"] and entry.role == "team-lead"
+    assert w.call("team-lead", "POST", f"/console/leases/{token}/reassign").status_code == 404
+
+
+def test_cookie_posts_need_the_csrf_token(world):
+    w = world
+    s = requests.Session()
+    s.trust_env = False
+    csrf = s.post(w.svc.url + "/review/api/login", json={"username": "lee", "password": PASSWORD},
+                  timeout=10).json()["csrfToken"]
+    path = f"/console/leases/{w.rev_task['token']}/reassign"
+    assert s.post(w.svc.url + path, allow_redirects=False, timeout=10).status_code == 403
+    assert s.post(w.svc.url + path, data={"csrf_token": csrf}, allow_redirects=False, timeout=10).status_code == 302
+
+
+def test_cli_shows_the_console_and_reassigns(world):
+    from tests.test_cli import hitl, ok
+
+    w = world
+    out = ok(w.svc, "console")
+    assert w.ops in out and w.fin in out and "Completed=1" in out and "1 answers" in out
+    leases = ok(w.svc, "console", "leases", w.ops)
+    assert w.rev_task["token"] in leases and "rev" in leases
+    assert "back on" in ok(w.svc, "console", "reassign", w.rev_task["token"])
+    assert "nobody holds" in ok(w.svc, "console", "leases", w.ops)
+    again = hitl(w.svc, "console", "reassign", w.rev_task["token"])
+    assert again.returncode == 2 and "No such task" in again.stderr
+
+
+def test_quality_shows_agreement_and_estimated_accuracy_per_reviewer(console_service, redis_server, worker_factory):
+    redis_server.flush()
+    svc = console_service
+    sm = svc.client("sagemaker")
+    _, team_arn = create_team(sm, name="label-team", groups=["labelers"])
+    create_flow(sm, team_arn=team_arn, name="sentiment", task_count=3)
+    flow_arn = sm.describe_flow_definition(FlowDefinitionName="sentiment")["FlowDefinitionArn"]
+    a2i = svc.client("sagemaker-a2i-runtime")
+    for i in range(6):
+        a2i.start_human_loop(HumanLoopName=f"q-{i}", FlowDefinitionArn=flow_arn,
+                             HumanLoopInput={"InputContent": '{"text": "t"}'})
+    worker_factory(svc.settings)
+    for name in ("amy", "ben", "cy"):
+        reviewers.add_reviewer(svc.ctx, name, PASSWORD, ["labelers"])
+    reviewers.add_reviewer(svc.ctx, "boss", PASSWORD, ["labelers", "hitl-leads"])
+
+    def work(name, answer_for):
+        for _ in range(6):
+            task = wait_until(lambda: requests.post(f"{svc.url}/review/api/assignments/claim", json={},
+                                                    auth=(name, PASSWORD), timeout=10).json()["assignment"],
+                              message=f"a task for {name}")
+            requests.post(f"{svc.url}/review/api/assignments/{task['token']}/submit", auth=(name, PASSWORD),
+                          json={"answerContent": {"sentiment": answer_for(task["humanLoopName"])}}, timeout=10)
+
+    work("amy", lambda loop: "positive")
+    work("ben", lambda loop: "positive" if loop != "q-0" else "negative")
+    work("cy", lambda loop: "negative")
+
+    overview = requests.get(f"{svc.url}/console/api/overview", auth=("boss", PASSWORD), timeout=30).json()
+    [flow] = overview["quality"]
+    assert flow["flow"] == "sentiment" and flow["loops"] == 6 and flow["answers"] == 18
+    by_name = {r["name"]: r for r in flow["reviewers"]}
+    assert by_name["amy"]["agreement"] == 1.0
+    assert by_name["cy"]["agreement"] == 0.0
+    assert by_name["amy"]["accuracy"] > by_name["ben"]["accuracy"] > by_name["cy"]["accuracy"]
+    page = requests.get(f"{svc.url}/console/", auth=("boss", PASSWORD), timeout=30).text
+    assert 'data-flow="sentiment"' in page and "Krippendorff" in page
+    from tests.test_cli import ok
+
+    out = ok(svc, "console")
+    assert "quality of flow sentiment" in out and "amy" in out and "100%" in out
+
+
+def test_progress_sources_plug_into_the_console(world):
+    from hitl_service.console import sources
+
+    w = world
+    rows = [sources.Progress(kind="labeling-job", name="cats-vs-dogs", status="InProgress", done=30, total=120,
+                             team=w.ops),
+            sources.Progress(kind="labeling-job", name="invoices", status="Completed", done=50, total=50, team=w.fin)]
+    sources.register(w.svc.app, lambda ctx: rows)
+    try:
+        lead = w.call("team-lead", "GET", "/console/api/overview").json()["jobs"]
+        assert [j["name"] for j in lead] == ["cats-vs-dogs"] and lead[0]["percent"] == 25.0
+        admin = w.call("admin", "GET", "/console/").text
+        assert "cats-vs-dogs" in admin and "invoices" in admin and "30 / 120 (25%)" in admin
+    finally:
+        w.svc.app.extensions[sources.EXTENSION].clear()

@@ -1,0 +1,119 @@
+"""The audit trail: every sign-in, claim, release, submit, expiry and admin change, from where, bounded."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from hitl_service.services import reviewers
+from tests.conftest import wait_until
+from tests.support.resources import create_flow, create_team
+from tests.test_cli import hitl, ok
+from tests.workforce.conftest import PublicService, sign_in
+
+
+def actions(entries):
+    return [e.action for e in entries]
+
+
+@pytest.fixture(scope="module")
+def short_lease(redis_server, session_data_dir, test_ca):
+    # a 1-second heartbeat window: a claimed task nobody heartbeats expires at once
+    svc = PublicService(redis_server.url, session_data_dir, lease_heartbeat_seconds=1, oidc_ca_bundle=test_ca.ca_file,
+                        admin_groups=["hitl-admins"])
+    yield svc
+    svc.stop()
+
+
+def test_reviewer_actions_and_admin_changes_are_recorded(wf_service, short_lease, idp, worker_factory):
+    from hitl_service.workforce import audit
+
+    svc = short_lease
+    sm = svc.client("sagemaker")
+    team, team_arn = create_team(sm, groups=["ops"])
+    _, flow_arn = create_flow(sm, team_arn=team_arn, task_count=1)
+    sm.create_workforce(WorkforceName="acme", OidcConfig=idp.oidc_config())
+    a2i = svc.client("sagemaker-a2i-runtime")
+    for name in ("audit-1", "audit-2", "audit-3"):
+        a2i.start_human_loop(HumanLoopName=name, FlowDefinitionArn=flow_arn,
+                             HumanLoopInput={"InputContent": "{}"})
+    worker_factory(svc.settings, beat=True)
+    reviewers.add_reviewer(svc.ctx, "rita", "password123", ["ops", "hitl-admins"])
+    bad = requests.post(f"{svc.url}/review/api/login", json={"username": "rita", "password": "wrong-one"}, timeout=10)
+    assert bad.status_code == 401
+    s = requests.Session()
+    s.trust_env = False
+    login = s.post(f"{svc.url}/review/api/login", json={"username": "rita", "password": "password123"}, timeout=10)
+    headers = {"X-CSRF-Token": login.json()["csrfToken"]}
+    worker_id = login.json()["workerId"]
+
+    def claim():
+        return s.post(f"{svc.url}/review/api/assignments/claim", json={}, headers=headers, timeout=10).json()["assignment"]
+
+    first = wait_until(claim, message="a routed loop")
+    s.post(f"{svc.url}/review/api/assignments/{first['token']}/release", headers=headers, timeout=10)
+    second = claim()
+    # no heartbeat: the lease ends after a second and beat's reaper hands it back
+    wait_until(lambda: "lease_expired" in actions(audit.query(svc.ctx, actor=worker_id)), message="lease expiry")
+    third = claim()  # a reviewer never gets a loop twice: this is the third loop
+    done = s.post(f"{svc.url}/review/api/assignments/{third['token']}/submit", json={"answerContent": {"a": 1}},
+                  headers=headers, timeout=10)
+    assert done.status_code == 200, done.text
+
+    mine = list(reversed(audit.query(svc.ctx, actor=worker_id)))
+    assert actions(mine)[:3] == ["sign_in", "claim", "release"]
+    assert "lease_expired" in actions(mine) and actions(mine)[-1] == "submit"
+    expired = next(e for e in mine if e.action == "lease_expired")
+    assert expired.target == second["humanLoopName"] and json.loads(expired.detail)["workteam"] == team
+    submit = mine[-1]
+    assert submit.target == third["humanLoopName"] and submit.role == "admin" and submit.source_ip == "127.0.0.1"
+    failed = audit.query(svc.ctx, actor="rita", action="sign_in")
+    assert failed and failed[0].outcome == "failed"
+
+    changes = {e.action: e for e in audit.query(svc.ctx) if e.role == "admin" and e.actor.startswith("key:")}
+    assert {"CreateWorkteam", "CreateHumanTaskUi", "CreateFlowDefinition", "CreateWorkforce"} <= set(changes)
+    assert changes["CreateWorkforce"].target == "acme"
+    assert "DescribeWorkforce" not in changes
+
+    # `hitl audit` shows the same trail; --json is one object per line
+    out = ok(svc, "audit", "--actor", worker_id, "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [x["action"] for x in lines] == [e.action for e in reversed(mine)]
+    table = ok(svc, "audit", "--action", "CreateWorkforce")
+    assert "CreateWorkforce" in table and "acme" in table
+
+    # exported as JSON Lines to the output storage
+    out = ok(svc, "audit", "export", "--bucket", "audit-bucket", "--key", "trail/audit.jsonl")
+    assert "audit records" in out
+    from hitl_service.output.storage import storage_from_settings
+
+    body = storage_from_settings(svc.settings).get("audit-bucket", "trail/audit.jsonl").decode()
+    exported = [json.loads(line) for line in body.splitlines()]
+    assert len(exported) == len(audit.query(svc.ctx, limit=10_000))
+    assert {"id", "ts_ms", "actor", "role", "action", "target", "source_ip", "outcome", "detail"} == set(exported[0])
+
+
+def test_oidc_sign_ins_are_recorded_with_issuer_and_sub(wf_service, wf_sm, idp):
+    from hitl_service.workforce import audit
+
+    wf_sm.create_workforce(WorkforceName="acme", OidcConfig=idp.oidc_config())
+    idp.add_user("olga", sub="olga-sub", groups=["g1"])
+    sign_in(wf_service, idp, "olga")
+    entry = audit.query(wf_service.ctx, action="sign_in")[0]
+    detail = json.loads(entry.detail)
+    assert entry.outcome == "ok" and detail["issuer"] == idp.issuer and detail["sub"] == "olga-sub"
+
+
+def test_trail_length_is_bounded(wf_service):
+    store = wf_service.ctx.store.audit
+    for i in range(2000):
+        store.append(50, ts_ms=i, actor="a", action="x")
+    # MAXLEN ~ trims whole stream nodes (100 entries each), never below the bound
+    assert 50 <= store.length() <= 250
+    assert store.read(newest_first=True, limit=1).entries[0].ts_ms == 1999
+
+
+def test_cli_reports_no_records(wf_service):
+    assert "no audit records" in hitl(wf_service, "audit", "--action", "nothing").stdout

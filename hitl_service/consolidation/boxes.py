@@ -54,7 +54,8 @@ def consolidate_boxes(answers: list[BoxAnswer], *, n_items: int, iou_threshold: 
     fit = weighted_mean(groups.group, iou(boxes, fused[groups.group])[:, None], weight, n_groups)[:, 0]
     confidence = np.clip(np.where(groups.single_reviewer, 0.0, groups.share * groups.label_share * fit), 0, 1)
     keep = kept_groups(groups)
-    order = np.lexsort((fused[:, 1], fused[:, 0], groups.item))
+    # a total order (position, size, label, confidence) so the output never depends on input order
+    order = np.lexsort((confidence, groups.label, fused[:, 3], fused[:, 2], fused[:, 1], fused[:, 0], groups.item))
     order = order[keep[order]]
     reviewers = np.bincount(flat.answer_item, minlength=n_items)
     return [ItemBoxes(boxes=b, labels=lab, confidence=c, n_workers=n)

@@ -65,6 +65,9 @@ def answer_pairs(answer_item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(firsts), np.concatenate(seconds)
 
 
+LABEL_TIE_BREAK = 1e-9
+
+
 def group_regions(regions: Regions, overlap: Overlap, threshold: float) -> Groups:
     """Match regions across reviewers and return the groups with their support and vote."""
     n_regions = len(regions.owner)
@@ -76,6 +79,9 @@ def group_regions(regions: Regions, overlap: Overlap, threshold: float) -> Group
     score = overlap(ia, ib) if len(ia) else np.zeros(0)
     keep = score >= threshold
     ia, ib, pair, score = ia[keep], ib[keep], pair[keep], score[keep]
+    # between equally overlapping candidates prefer the one with the same label, so that which of two
+    # identical regions a reviewer drew first never decides the grouping
+    score = score + LABEL_TIE_BREAK * (regions.label[ia] == regions.label[ib])
     ia, ib, score = _resolve_competing(ia, ib, pair, score)
     graph = sparse.coo_matrix((np.ones(len(ia)), (ia, ib)), shape=(n_regions, n_regions))
     _, group = connected_components(graph, directed=False)

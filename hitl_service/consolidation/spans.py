@@ -50,7 +50,7 @@ def consolidate_spans(answers: list[SpanAnswer], *, n_items: int, jaccard_thresh
     fit = weighted_mean(groups.group, jaccard(spans, merged[groups.group])[:, None], weight, n_groups)[:, 0]
     confidence = np.clip(np.where(groups.single_reviewer, 0.0, groups.share * groups.label_share * fit), 0, 1)
     keep = kept_groups(groups)
-    order = np.lexsort((ends, starts, groups.item))
+    order = np.lexsort((confidence, groups.label, ends, starts, groups.item))  # total order: input order never shows
     order = order[keep[order]]
     reviewers = np.bincount(flat.answer_item, minlength=n_items)
     return [ItemSpans(starts=s, ends=e, labels=lab, confidence=c, n_workers=n)

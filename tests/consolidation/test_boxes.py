@@ -109,3 +109,15 @@ def test_two_reviewer_matching_is_optimal(first, second):
     # kept boxes = all groups (two reviewers: share 1/2 is kept); matched groups merge two boxes
     assert len(result.boxes) == len(a.boxes) + len(b.boxes) - matched
     assert both >= (1 if matched else 0)
+
+
+def test_identical_boxes_with_different_labels_come_out_the_same_in_any_order():
+    # found by hypothesis: one reviewer drew the same box twice with two labels, another agreed with one
+    first = [answer(0, 0), answer(0, 1, ((0, 0, 4, 4), 0), ((0, 0, 4, 4), 1)), answer(0, 2, ((0, 0, 4, 4), 1))]
+    second = [answer(0, 2, ((0, 0, 4, 4), 1)), answer(0, 1, ((0, 0, 4, 4), 1), ((0, 0, 4, 4), 0)), answer(0, 0)]
+    [x] = consolidate_boxes(first, n_items=1)
+    [y] = consolidate_boxes(second, n_items=1)
+    assert x.labels.tolist() == y.labels.tolist()
+    assert np.allclose(x.boxes, y.boxes) and np.allclose(x.confidence, y.confidence)
+    # the agreeing pair is grouped by its shared label
+    assert 1 in x.labels.tolist() and x.confidence[x.labels.tolist().index(1)] > 0

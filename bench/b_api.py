@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hitl_service.store import keys
+
 import time
 from pathlib import Path
 
@@ -170,8 +172,8 @@ def run_b3(cfg: dict, shared: dict) -> Result:
 
         def sample():
             pipe = r.pipeline(transaction=False)
-            pipe.hget("hitl:stats:queued", team)
-            pipe.zcard("hitl:outbox:route")
+            pipe.hget(keys.team_stats(team), "queued")
+            pipe.zcard(keys.outbox_route(team))
             routed, backlog = pipe.execute()
             return int(routed or 0), int(backlog), broker.llen("hitl")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench import harness as h
 from bench.fill import Filler
+from hitl_service.store import keys
 from bench.report import Result, Row, ratios, stat
 
 B4_METHOD = """
@@ -62,8 +63,9 @@ class DepthSetup:
         info = self.redis.client(0).info("memory")
         self.mem = info.get("used_memory_human", "?")
         h.log(f"filled in {self.fill_s:.1f} s, used_memory {self.mem}")
-        flow_id = self.redis.client(0).hget("hitl:flow:bench-depth", "id")
-        n = self.redis.client(0).zcard(f"hitl:flowloops:{flow_id}")
+        team = self.targets["deep"]["flow"]["team"]
+        flow_id = self.redis.client(0).hget(keys.flow(team, "bench-depth"), "id")
+        n = self.redis.client(0).zcard(keys.flow_loops(team, flow_id))
         if n != deep:
             raise RuntimeError(f"deep flow holds {n} loops, expected {deep}")
 
@@ -73,7 +75,7 @@ class DepthSetup:
 
     def queue_depth(self, label: str) -> int:
         t = self.targets[label]
-        return int(t["client"].hget("hitl:stats:queued", t["flow"]["team"]) or 0)
+        return int(t["client"].hget(keys.team_stats(t["flow"]["team"]), "queued") or 0)
 
     def top_up(self, label: str, depth: int) -> None:
         missing = depth - self.queue_depth(label)
@@ -94,8 +96,8 @@ def run_b5(cfg: dict, shared: dict) -> Result:
     for label in ("deep", "shallow"):
         t = setup.targets[label]
         c = t["client"]
-        flow_id = c.hget("hitl:flow:bench-depth", "id")
-        idx = f"hitl:flowloops:{flow_id}"
+        flow_id = c.hget(keys.flow(t["flow"]["team"], "bench-depth"), "id")
+        idx = keys.flow_loops(t["flow"]["team"], flow_id)
         n = c.zcard(idx)
         # descending order: the loop at descending position p is ascending index n-1-p
         def member_desc(p: int) -> str:
@@ -103,7 +105,7 @@ def run_b5(cfg: dict, shared: dict) -> Result:
         after = {"first": None, "middle": member_desc(n // 2 - 1), "last": member_desc(n - 101)}
         pages = {k: (encode_token(flow_id, v) if v else None) for k, v in after.items()}
         targets.append({"label": label, "port": t["gun"].port, "flow_arn": t["flow"]["flow_arn"], "pages": pages,
-                        "n_loops": n, "after": after, "index": idx, "redis_url": setup.redis.url(t["db"])})
+                        "n_loops": n, "after": after, "index": idx, "team": t["flow"]["team"], "redis_url": setup.redis.url(t["db"])})
     res.method = B5_METHOD.format(deep=targets[0]["n_loops"], shallow=targets[1]["n_loops"],
                                   mid=targets[0]["n_loops"] // 2, fill_note=setup.fill_note())
     # the two targets sit on different ports; run one load generator per target per round, alternating

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hitl_service.store import keys
+
 import time
 
 from bench import harness as h
@@ -73,7 +75,7 @@ class E2E:
         self.done_before = 0
 
     def completed(self) -> int:
-        return int(self.r.hget("hitl:stats:loops", "Completed") or 0)
+        return int(self.r.hget(keys.team_stats(self.flow["team"]), "loop:Completed") or 0)
 
     def run(self, duration: float, warm: float, starters: int, bots: int, window: int) -> dict:
         self.seq += 1
@@ -88,7 +90,7 @@ class E2E:
         cpu = meter.stop()
         cpu["load generator"] = cpu.pop("reaped children (load generator)")
         cpu["loops"] = max(1, out["submitted"])
-        out["finalize_backlog"] = self.r.zcard("hitl:outbox:finalize")
+        out["finalize_backlog"] = self.r.zcard(keys.outbox_finalize(self.flow["team"]))
         out["completed_in_run"] = samples[-1][1] - samples[0][1]
         # samples before the load generator's clock started are flat; start the window at the first rise
         rise = next((i for i, (_, v) in enumerate(samples) if v > samples[0][1]), 0)
@@ -101,7 +103,7 @@ class E2E:
         # stay queued; the next run's bots take them first)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if self.r.zcard("hitl:outbox:finalize") == 0 and self.completed() >= self.done_before + out["submitted"]:
+            if self.r.zcard(keys.outbox_finalize(self.flow["team"])) == 0 and self.completed() >= self.done_before + out["submitted"]:
                 break
             time.sleep(0.2)
         self.done_before = self.completed()

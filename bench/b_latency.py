@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from bench import harness as h
+from hitl_service.store import keys
 from bench.report import Result, Row, ratios, stat
 
 METHOD = """
@@ -17,8 +18,8 @@ The worker is started as `celery -A bench.celery_probe worker ...`: the shipped 
 task for the baseline.
 **How it is observed:** the benchmark's Redis has `notify-keyspace-events Eh`; an observer process
 (`bench/observer.py`) subscribed to HSET key-events stamps each loop key's HSETs with
-`time.monotonic_ns()` (CLOCK_MONOTONIC, shared by all processes). The 1st HSET of `hitl:loop:<name>`
-is the start script, the 2nd is the route drain's `ROUTE_PENDING_LOOPS` script (`hitl.route_pending_loops`,
+`time.monotonic_ns()` (CLOCK_MONOTONIC, shared by all processes). The 1st HSET of the loop key (`keys.loop(team, name)`)
+is the start script, the 2nd is the route drain's `route_items.lua` script (`hitl.route_pending_loops`,
 a batch of up to `HITL_ROUTE_BATCH_SIZE` loops per call), the same atomic script that ZADDs the
 assignment to the queue.
 **Load:** `bench/loadgen.py http-rate`, an asyncio client with 32 keep-alive connections that sends
@@ -28,10 +29,10 @@ on the same schedule, to the same worker, whose task body is one HSET seen by th
 """
 
 
-def _settle(r, broker, timeout: float = 60.0) -> None:
+def _settle(r, broker, timeout: float = 60.0, team: str = "") -> None:
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        if r.zcard("hitl:outbox:route") == 0 and broker.llen("hitl") == 0:
+        if r.zcard(keys.outbox_route(team)) == 0 and broker.llen("hitl") == 0:
             break
         time.sleep(0.05)
     time.sleep(0.3)
@@ -68,7 +69,7 @@ def run_b2(cfg: dict, shared: dict) -> Result:
         # warm-up: connections, imports, worker processes
         h.run_loadgen("http-rate", dict(common, prefix="warm", count=20, rate=20), 60)
         h.run_loadgen("celery-rate", dict(cel, prefix="warm", count=20, rate=20), 60)
-        _settle(r, broker)
+        _settle(r, broker, team=flow["team"])
         runs = []  # (load, kind, prefix, result)
         for rep in range(cfg["repeats"]):
             for load, rate, count in loads:
@@ -80,7 +81,7 @@ def run_b2(cfg: dict, shared: dict) -> Result:
                         out_r = h.run_loadgen("http-rate", dict(common, prefix=prefix, count=count, rate=rate), timeout)
                     else:
                         out_r = h.run_loadgen("celery-rate", dict(cel, prefix=prefix, count=count, rate=rate), timeout)
-                    _settle(r, broker)
+                    _settle(r, broker, team=flow["team"])
                     runs.append((rep, load, kind, out_r))
         obs.stop()
         seen = json.loads(Path(out).read_text())
@@ -92,7 +93,7 @@ def run_b2(cfg: dict, shared: dict) -> Result:
             vals = []
             miss = 0
             for name, t_send in out_r["sent"].items():
-                times = seen.get(f"hitl:loop:{name}" if kind == "svc" else f"bench:ping:{name}")
+                times = seen.get(keys.loop(flow["team"], name) if kind == "svc" else f"bench:ping:{name}")
                 idx = 1 if kind == "svc" else 0
                 if not times or len(times) <= idx:
                     miss += 1

@@ -14,4 +14,4 @@ from workers.runtime import context
 
 @app.task(name="bench.ping")
 def ping(token: str) -> None:
-    context().store.r.hset(f"bench:ping:{token}", "t", 1)
+    context().store.client.hset(f"bench:ping:{token}", "t", 1)

@@ -16,11 +16,12 @@ _ctx = app.extensions["hitl"]
 
 
 def _route_inline(self, loop_name: str) -> None:
-    _ctx.store.scripts.enqueue_assignments(args=[loop_name])
+    _ctx.store.loops.route(loop_name)
 
 
 def _route_pending_inline(self) -> None:
-    _ctx.store.scripts.route_pending_loops(args=[max(1, getattr(_ctx.settings, "route_batch_size", 100))])
+    for team in _ctx.store.work_teams():
+        _ctx.store.loops.route_pending(team, max(1, getattr(_ctx.settings, "route_batch_size", 100)))
 
 
 CeleryDispatcher.route = _route_inline

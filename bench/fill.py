@@ -17,35 +17,36 @@ import redis
 from hitl_service.store import keys
 
 BULK_LOAD = r"""
--- ARGV unused, name prefix, first index, count, base_ms, index width, then the template loop's
--- field/value pairs (as the service's scripts left them right after start + route)
-local P = 'hitl:'
+-- KEYS[1] the flow's loop index, KEYS[2] the team's expiry index, KEYS[3] the team queue,
+-- KEYS[4] the team's counters, KEYS[5] the flow
+-- ARGV loop key prefix (keys.loop(team, '')) and loop reference prefix (keys.loop_ref('')) and team
+-- separated by '|', name prefix, first index, count, base_ms, index width,
+-- then the template loop's field/value pairs (as the service's scripts left them after start + route).
+-- A bench tool for one Redis: it builds each new loop's keys from the prefixes.
+local loop_prefix, ref_prefix, team = string.match(ARGV[1], '^(.*)|(.*)|(.*)$')
 local t = {}
 for i = 7, #ARGV do t[#t + 1] = ARGV[i] end
 if #t == 0 then return redis.error_reply('no template loop') end
 local tf, pos = {}, {}
 for i = 1, #t, 2 do tf[t[i]] = t[i + 1]; pos[t[i]] = i + 1 end
--- the loop keeps no copy of its flow's lifetime or its own ARN; read and derive them
-local lifetime = tonumber(tf['lifetime'] or redis.call('HGET', P .. 'flow:' .. tf['flow'], 'lifetime'))
+-- the loop keeps no copy of its flow's lifetime; read it
+local lifetime = tonumber(tf['lifetime'] or redis.call('HGET', KEYS[5], 'lifetime'))
 local queued = tonumber(tf['queued'])
-local arn_prefix = tf['arn'] and string.sub(tf['arn'], 1, #tf['arn'] - #tf['name'])
-local fl = P .. 'flowloops:' .. tf['flow_id']
-local q = P .. 'queue:' .. tf['team']
 local first, count, base = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local fmt = '%0' .. ARGV[6] .. 'd'
 for n = first, first + count - 1 do
   local name = ARGV[2] .. string.format(fmt, n)
   local created = base + n
   if pos['name'] then t[pos['name']] = name end
-  if arn_prefix then t[pos['arn']] = arn_prefix .. name end
   t[pos['created_ms']] = created
-  redis.call('HSET', P .. 'loop:' .. name, unpack(t))
-  redis.call('ZADD', fl, 0, string.format('%013d', created) .. ':' .. name)
-  redis.call('ZADD', P .. 'expiry', created + lifetime * 1000, name)
-  if tf['routed'] == '1' and queued > 0 then redis.call('ZADD', q, created, name) end
+  redis.call('HSET', loop_prefix .. name, unpack(t))
+  redis.call('SET', ref_prefix .. name, team)
+  redis.call('ZADD', KEYS[1], 0, string.format('%013d', created) .. ':' .. name)
+  redis.call('ZADD', KEYS[2], created + lifetime * 1000, 'loop:' .. name)
+  if tf['routed'] == '1' and queued > 0 then redis.call('ZADD', KEYS[3], created, 'loop:' .. name) end
 end
-redis.call('HINCRBY', P .. 'stats:loops', 'InProgress', count)
-if tf['routed'] == '1' and queued > 0 then redis.call('HINCRBY', P .. 'stats:queued', tf['team'], count * queued) end
+redis.call('HINCRBY', KEYS[4], 'loop:InProgress', count)
+if tf['routed'] == '1' and queued > 0 then redis.call('HINCRBY', KEYS[4], 'queued', count * queued) end
 return count
 """
 
@@ -72,7 +73,7 @@ def start_and_route(ctx, flow_name: str, name: str, content: str) -> None:
                                        "HumanLoopInput": {"InputContent": content}})
     if "HumanLoopArn" not in out:
         raise RuntimeError(f"StartHumanLoop did not start {name}: {out}")
-    if ctx.store.scripts.enqueue_assignments(args=[name]) != "routed":
+    if ctx.store.loops.route(name) != "routed":
         raise RuntimeError("enqueue script did not route")
 
 
@@ -119,15 +120,16 @@ class Filler:
         before = _snapshot(self.r)
         start_and_route(self.ctx, self.flow_name, self.template, self.content)
         # a copy taken now: the live template gets claimed and completed like any other loop later
-        self.fields = [x for kv in self.r.hgetall(keys.loop(self.template)).items() for x in kv]
+        self.team = self.ctx.store.loops.team_of(self.template)
+        self.fields = [x for kv in self.r.hgetall(keys.loop(self.team, self.template)).items() for x in kv]
         mid = _snapshot(self.r)
         real = _changed(before, mid, self.template)
         name = f"{self.prefix}-{0:0{self.width}d}"
         self.load(1)
         after = _snapshot(self.r)
         bulk = _changed(mid, after, name)
-        rf = set(self.r.hkeys(keys.loop(self.template)))
-        bf = set(self.r.hkeys(keys.loop(name)))
+        rf = set(self.r.hkeys(keys.loop(self.team, self.template)))
+        bf = set(self.r.hkeys(keys.loop(self.team, name)))
         if real != bulk or rf != bf:
             raise RuntimeError(f"bulk loader layout differs from the service's scripts: real={sorted(real)} "
                                f"bulk={sorted(bulk)} fields real-bulk={rf - bf} bulk-real={bf - rf}")
@@ -138,7 +140,11 @@ class Filler:
         done = 0
         while done < count:
             n = min(batch, count - done)
-            self.loader(args=[self.template, f"{self.prefix}-", self.next_index, n, self.base_ms, self.width,
+            tf = dict(zip(self.fields[::2], self.fields[1::2]))
+            team = tf["team"]
+            self.loader(keys=[keys.flow_loops(team, tf["flow_id"]), keys.expiry(team), keys.queue(team),
+                              keys.team_stats(team), keys.flow(team, tf["flow"])],
+                        args=[f'{keys.loop(team, "")}|{keys.loop_ref("")}|{team}', f"{self.prefix}-", self.next_index, n, self.base_ms, self.width,
                               *self.fields])
             self.next_index += n
             done += n

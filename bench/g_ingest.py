@@ -39,12 +39,10 @@ def write_manifest(path: Path, n: int) -> None:
 CHILD = r'''
 import json, resource, sys, time
 from hitl_service.config import Settings
-from hitl_service.domain.names import ArnFactory
 from hitl_service.jobs import service, work
 from hitl_service.output.storage import LocalDirectoryStorage
 from hitl_service.services import resources
-from hitl_service.services.context import ServiceContext
-from hitl_service.store.redis_store import Store, connect
+from hitl_service.services.context import build_context
 from hitl_service.domain.labeling import TaskType
 from hitl_service.jobs.tasktypes import builtin_arn
 
@@ -55,8 +53,7 @@ class NoDispatch:
     def __getattr__(self, _):
         return lambda *a: None
 
-ctx = ServiceContext(settings=settings, store=Store(connect(redis_url)), arns=ArnFactory("us-east-1", "123456789012"),
-                     dispatcher=NoDispatch())
+ctx = build_context(settings, NoDispatch())
 storage = LocalDirectoryStorage(data_dir)
 team = "bench-" + name
 resources.create_workteam(ctx, {"WorkteamName": team, "MemberDefinitions": [{"OidcMemberDefinition": {"Groups": ["g"]}}],

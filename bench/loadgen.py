@@ -150,9 +150,9 @@ async def list_pages(cfg: dict) -> dict:
             times = []
             for _ in range(cfg["n"]):
                 s = time.perf_counter()
-                members, _ = store.page(t["index"], descending=True, after_member=after, min_ms=None, max_ms=None,
+                members, _ = store.resources.page(t["index"], descending=True, after_member=after, min_ms=None, max_ms=None,
                                         limit=100)
-                store.get_loops([m.split(":", 1)[1] for m in members], fields)
+                store.loops.get_many_in(t["team"], [m.split(":", 1)[1] for m in members], fields)
                 times.append((time.perf_counter() - s) * 1000)
             direct.setdefault(t["label"], {}).setdefault(page, []).append(times)
     return {"latency_ms": out, "page_sizes": checks, "direct_ms": direct}

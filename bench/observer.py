@@ -3,8 +3,8 @@
 Subscribes to keyevent notifications for HSET (the benchmark enables ``notify-keyspace-events Eh`` on
 its private Redis) and records, with time.monotonic_ns, when each key received its HSETs:
 
-* ``hitl:loop:<name>``: the 1st HSET is StartHumanLoop's script, the 2nd is the route drain's
-  ROUTE_PENDING_LOOPS script, the same atomic script that puts the assignment on the team queue, so
+* the loop key (``keys.loop(team, name)``): the 1st HSET is StartHumanLoop's script, the 2nd is the route drain's
+  route_items.lua script, the same atomic script that puts the assignment on the team queue, so
   the 2nd HSET is the moment the assignment became claimable;
 * ``bench:ping:<token>``: the empty task ran.
 

@@ -24,12 +24,10 @@ def configure_logging(level: str) -> None:
 def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
     """Build the WSGI app: runtime API, control plane, review pages, metrics and health."""
     from hitl_service.api import common, control, runtime
-    from hitl_service.domain.names import ArnFactory
     from hitl_service.extensions import services
     from hitl_service.ops import bp as ops_bp
     from hitl_service.review.views import bp as review_bp
-    from hitl_service.services.context import ServiceContext
-    from hitl_service.store.redis_store import Store, connect
+    from hitl_service.services.context import build_context
 
     settings = config or Settings.from_env()
     configure_logging(settings.log_level)
@@ -47,9 +45,7 @@ def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
         from workers.dispatch import CeleryDispatcher
 
         dispatcher = CeleryDispatcher(settings)
-    store = Store(connect(settings.redis_url))
-    ctx = ServiceContext(settings=settings, store=store,
-                         arns=ArnFactory(settings.region, settings.account_id), dispatcher=dispatcher)
+    ctx = build_context(settings, dispatcher)
     services.init_app(app, ctx)
     app.before_request(common.begin_request)
     app.after_request(common.finish_request)

@@ -13,15 +13,11 @@ from hitl_service.jobs import cli as jobs_cli
 
 def _context():
     from hitl_service.config import Settings
-    from hitl_service.domain.names import ArnFactory
-    from hitl_service.services.context import ServiceContext
-    from hitl_service.store.redis_store import Store, connect
+    from hitl_service.services.context import build_context
     from workers.dispatch import CeleryDispatcher
 
     settings = Settings.from_env()
-    return ServiceContext(settings=settings, store=Store(connect(settings.redis_url)),
-                          arns=ArnFactory(settings.region, settings.account_id),
-                          dispatcher=CeleryDispatcher(settings))
+    return build_context(settings, CeleryDispatcher(settings))
 
 
 def _table(rows: list[dict], columns: list[str]) -> str:
@@ -77,10 +73,8 @@ def cmd_reviewers_remove(args) -> int:
 
 def cmd_queues(args) -> int:
     from hitl_service.services.review import queue_overview
-    from hitl_service.store import keys
-
     ctx = _context()
-    teams = [keys.member_name(m) for m in ctx.store.r.zrange(keys.TEAMS, 0, -1)]
+    teams = ctx.store.resources.team_names()
     rows = queue_overview(ctx, sorted(teams))
     for r in rows:
         age = r["oldestAgeSeconds"]
@@ -119,11 +113,11 @@ def cmd_loops_describe(args) -> int:
     from hitl_service.domain.timefmt import iso_ms
 
     ctx = _context()
-    loop = ctx.store.get_loop(args.name)
+    loop = ctx.store.loops.get(args.name)
     if loop is None:
         print(f"no loop named {args.name}", file=sys.stderr)
         return 1
-    answers = ctx.store.loop_answers(args.name)
+    answers = ctx.store.loops.answers(args.name, loop["team"])
     out = {
         "name": loop["name"], "status": loop["status"], "flow": loop["flow"], "workteam": loop["team"],
         "created": iso_ms(int(loop["created_ms"])), "taskCount": int(loop["task_count"]),
@@ -137,10 +131,8 @@ def cmd_loops_describe(args) -> int:
 
 
 def cmd_events_list(args) -> int:
-    from hitl_service.store import keys
-
     ctx = _context()
-    rows = [json.loads(x) for x in ctx.store.r.lrange(keys.EVENT_LOG, 0, args.limit - 1)]
+    rows = ctx.store.events.recent(args.limit)
     if not rows:
         print("no deliveries yet")
         return 0

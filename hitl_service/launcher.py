@@ -64,13 +64,9 @@ def ensure_local_env(path: Path) -> dict[str, str]:
 
 
 def redis_answers(url: str) -> bool:
-    import redis
+    from hitl_service.store.client import answers
 
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1)
-        return bool(client.ping())
-    except Exception:  # noqa: BLE001 - any failure means "nothing usable answers"
-        return False
+    return answers(url)
 
 
 def start_redis(url: str, state_dir: Path, conf: Path) -> subprocess.Popen:

@@ -8,19 +8,19 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 
 from hitl_service.domain.timefmt import now_ms
 from hitl_service.extensions import current_ctx
+from hitl_service.domain.states import LoopStatus
 from hitl_service.jobs.metrics import JobsCollector
-from hitl_service.store import keys
 
 bp = Blueprint("ops", __name__)
 
-STATUSES = ("InProgress", "Stopping", "Completed", "Failed", "Stopped")
+STATUSES = tuple(s.value for s in LoopStatus)
 
 
 @bp.get("/healthz")
 def healthz():
     ctx = current_ctx()
     try:
-        ctx.store.r.ping()
+        ctx.store.ping()
     except Exception as exc:  # noqa: BLE001 - health reports any Redis failure
         return {"status": "unavailable", "redis": str(exc)}, 503
     return {"status": "ok"}
@@ -33,15 +33,15 @@ class RedisCollector:
         self.ctx = ctx
 
     def collect(self):
-        from hitl_service.services.review import CLAIM_BUCKETS_MS, CLAIM_HISTOGRAM, queue_overview
+        from hitl_service.services.review import CLAIM_BUCKETS_MS, queue_overview
 
         store = self.ctx.store
-        stats = store.stats()
+        stats = store.stats.read()
         loops = GaugeMetricFamily("hitl_loops", "Human loops by status", labels=["status"])
-        for status in STATUSES:
-            loops.add_metric([status], stats["loops"].get(status, 0))
+        for status in LoopStatus:
+            loops.add_metric([status.value], stats.loops.get(status, 0))
         yield loops
-        teams = [keys.member_name(m) for m in store.r.zrange(keys.TEAMS, 0, -1)]
+        teams = store.resources.team_names()
         depth = GaugeMetricFamily("hitl_queue_depth", "Assignments waiting per workteam", labels=["workteam"])
         age = GaugeMetricFamily("hitl_queue_oldest_age_seconds", "Age of the oldest waiting loop per workteam",
                                 labels=["workteam"])
@@ -50,21 +50,21 @@ class RedisCollector:
             age.add_metric([row["workteam"]], row["oldestAgeSeconds"] or 0)
         yield depth
         yield age
-        yield GaugeMetricFamily("hitl_leases_out", "Assignments leased to reviewers", value=stats["leases"])
-        yield GaugeMetricFamily("hitl_route_backlog", "Loops stored but not yet routed", value=stats["route_backlog"])
+        yield GaugeMetricFamily("hitl_leases_out", "Assignments leased to reviewers", value=stats.leases)
+        yield GaugeMetricFamily("hitl_route_backlog", "Loops stored but not yet routed", value=stats.route_backlog)
         yield GaugeMetricFamily("hitl_outputs_pending", "Loops waiting for output.json to be written",
-                                value=stats["outputs_pending"])
-        oldest = stats["oldest_pending_ms"]
+                                value=stats.outputs_pending)
+        oldest = stats.oldest_pending_ms
         yield GaugeMetricFamily("hitl_outputs_pending_oldest_age_seconds", "Age of the oldest pending output",
                                 value=max(0.0, (now_ms() - oldest) / 1000) if oldest else 0.0)
-        counters = stats["counters"]
+        counters = stats.counters
         for name, help_text in (("claims", "Assignments claimed"), ("submits", "Answers submitted"),
                                 ("lease_expiries", "Leases that expired"), ("releases", "Assignments released"),
                                 ("output_write_failures", "Failed output.json writes")):
             c = CounterMetricFamily(f"hitl_{name}", help_text)
             c.add_metric([], counters.get(name, 0))
             yield c
-        raw = store.r.hgetall(CLAIM_HISTOGRAM)
+        raw = store.queues.claim_histogram()
         cumulative, buckets = 0, []
         for b in CLAIM_BUCKETS_MS:
             cumulative += int(raw.get(str(b), 0))

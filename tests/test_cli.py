@@ -86,7 +86,7 @@ def test_queues_loops_list_and_describe(service, sm, a2i, worker):
     flow, flow_arn = R.create_flow(sm, team_arn=team_arn, task_count=2)
     ok(service, "reviewers", "add", "dana", "--group", "cli-team", "--password-stdin", stdin="dana-password-1\n")
     names = [start(a2i, flow_arn, f"cli-{i}") for i in range(3)]
-    wait_until(lambda: int(service.ctx.store.r.hget(keys.QUEUE_DEPTH, team) or 0) == 6, message="routed")
+    wait_until(lambda: int(service.ctx.store.client.hget(keys.team_stats(team), "queued") or 0) == 6, message="routed")
     rows = table(ok(service, "queues"))
     assert [(r["workteam"], r["waiting"]) for r in rows] == [(team, "6")]
     assert rows[0]["oldest"].endswith("s")
@@ -117,7 +117,7 @@ def test_queues_loops_list_and_describe(service, sm, a2i, worker):
     assert bad_status.returncode == 2 and "invalid choice" in bad_status.stderr
 
     doc = json.loads(ok(service, "loops", "describe", "cli-0"))
-    dana_id = service.ctx.store.r.hget(keys.reviewer("dana"), "worker_id")
+    dana_id = service.ctx.store.reviewers.get("dana")["worker_id"]
     assert doc["name"] == "cli-0" and doc["status"] == "InProgress" and doc["flow"] == flow
     assert doc["workteam"] == team and doc["taskCount"] == 2 and doc["answers"] == 1
     assert doc["queued"] == 1 and doc["leasesOut"] == 0 and doc["outputS3Uri"] is None

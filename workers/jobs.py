@@ -7,7 +7,6 @@ import logging
 from hitl_service.jobs import work
 from workers.celery_app import app
 from workers.runtime import context
-from workers.tasks import output_storage
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +15,8 @@ log = logging.getLogger(__name__)
 def job_work(job_name: str) -> str:
     """Ingest, expire, consolidate and finish whatever is due for one job."""
     try:
-        return work.run(context(), job_name, output_storage())
+        ctx = context()
+        return work.run(ctx, job_name, ctx.storage)
     except Exception:  # noqa: BLE001 - the job stays active; the next tick runs it again
         log.exception("labeling job work failed job=%s (retried by the next tick)", job_name)
         return "retry-scheduled"

@@ -1,7 +1,7 @@
 """Reviewers working labeling-job objects: claim, show, heartbeat, release, submit.
 
-A token is ``<job name>.<lease id>`` (job names never contain a dot), so each call finds its job
-without a global lookup.
+A token is ``job~<job name>~<lease id>`` (job names and lease ids never contain ``~``; loop lease
+ids are ``<team>.<random>``), so each call finds its job without a global lookup.
 """
 
 from __future__ import annotations
@@ -30,9 +30,12 @@ _MESSAGES = {
 }
 
 
+TOKEN_PREFIX = "job~"
+
+
 def is_job_token(token: str) -> bool:
-    """Whether a reviewer token is a job task's (loop lease ids never contain a dot)."""
-    return "." in str(token)
+    """Whether a reviewer token is a job task's rather than a loop's."""
+    return str(token).startswith(TOKEN_PREFIX)
 
 
 def template_of(ctx: ServiceContext, name: str) -> str:
@@ -48,8 +51,8 @@ def template_of(ctx: ServiceContext, name: str) -> str:
 
 
 def _split(token: str) -> tuple[str, str]:
-    name, dot, lease_id = str(token).partition(".")
-    if not dot or not name or not lease_id:
+    name, sep, lease_id = str(token)[len(TOKEN_PREFIX):].partition("~")
+    if not is_job_token(token) or not sep or not name or not lease_id:
         raise LeaseError(_MESSAGES[LeaseOutcome.NO_LEASE])
     return name, lease_id
 
@@ -103,7 +106,7 @@ def claim(ctx: ServiceContext, reviewer: dict, team: str | None = None) -> dict 
         now = now_ms()
         got = ctx.store.jobs.claim(job["name"], worker, now, lease_id, window)
         if got is not None:
-            token = f"{job['name']}.{lease_id}"
+            token = f"{TOKEN_PREFIX}{job['name']}~{lease_id}"
             log.info("job object claimed job=%s object=%s worker=%s", job["name"], got.object_id, worker)
             return _view(ctx, job, token, got.object_id, now, got.expires_ms, got.deadline_ms)
     return None

@@ -46,7 +46,7 @@ def _check_uri(field: str, uri: str, *, object_key: bool) -> None:
 
 def _resolve_team(ctx: ServiceContext, arn: str) -> str:
     name = name_from_arn(arn, "workteam")
-    if name is None or ctx.arns.workteam(name) != arn or ctx.store.get_hash(keys.team(name)) is None:
+    if name is None or ctx.arns.workteam(name) != arn or ctx.store.resources.get_team(name) is None:
         raise _field_error("HumanTaskConfig.WorkteamArn", f"workteam {arn} does not exist")
     return name
 
@@ -61,7 +61,7 @@ def _resolve_ui(ctx: ServiceContext, ui_config: dict) -> tuple[str, str]:
         return "s3", ui_config["UiTemplateS3Uri"]
     arn = ui_config["HumanTaskUiArn"]
     name = name_from_arn(arn, "human-task-ui")
-    if name is None or ctx.arns.human_task_ui(name) != arn or ctx.store.get_hash(keys.ui(name)) is None:
+    if name is None or ctx.arns.human_task_ui(name) != arn or ctx.store.resources.get_ui(name) is None:
         raise _field_error("HumanTaskConfig.UiConfig.HumanTaskUiArn", f"human task UI {arn} does not exist")
     return "arn", name
 
@@ -218,7 +218,7 @@ def list_labeling_jobs_for_workteam(ctx: ServiceContext, req: dict) -> tuple[lis
     """ListLabelingJobsForWorkteam: the jobs sent to one workteam."""
     arn = req["WorkteamArn"]
     name = name_from_arn(arn, "workteam")
-    if name is None or ctx.arns.workteam(name) != arn or ctx.store.get_hash(keys.team(name)) is None:
+    if name is None or ctx.arns.workteam(name) != arn or ctx.store.resources.get_team(name) is None:
         raise NotFoundError(f"Workteam {arn} does not exist")
     needle = req.get("JobReferenceCodeContains") or ""
     rows = [

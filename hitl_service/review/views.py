@@ -153,18 +153,8 @@ def _grant_read_access(ctx):
     return grant
 
 
-_storages: dict = {}
-
-
 def _storage(ctx):
-    from hitl_service.output.storage import storage_from_settings
-
-    key = id(ctx)
-    if key not in _storages:
-        secret = ctx.settings.secret_key
-        _storages[key] = storage_from_settings(
-            ctx.settings, local_url_signer=lambda b, k, e: sign_file_url(secret, b, k, e))
-    return _storages[key]
+    return ctx.storage
 
 
 def _frame_document(body: str) -> str:

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from hitl_service.config import Settings
 from hitl_service.domain.names import ArnFactory
-from hitl_service.store.redis_store import Store
+from hitl_service.store.facade import Store
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +31,31 @@ class Dispatcher(Protocol):
 
 @dataclasses.dataclass
 class ServiceContext:
+    """Built once per process (create_app, the worker's context, the CLI) and passed down."""
+
     settings: Settings
     store: Store
     arns: ArnFactory
     dispatcher: Dispatcher
+    storage: object = None    # the output storage backend (hitl_service.output.storage.OutputStorage)
+
+
+def build_context(settings: Settings, dispatcher: Dispatcher, store: Store | None = None) -> ServiceContext:
+    """The composition root shared by the app, the worker and the CLI: store, storage, ARNs."""
+    from hitl_service.output.storage import storage_from_settings
+    from hitl_service.store.client import connect_url
+
+    if store is None:
+        store = Store(connect_url(settings.redis_url))
+    secret = settings.secret_key
+
+    def signer(bucket: str, key: str, expires_in: int) -> str:
+        from hitl_service.review.views import sign_file_url
+
+        return sign_file_url(secret, bucket, key, expires_in)
+
+    return ServiceContext(settings=settings, store=store, arns=ArnFactory(settings.region, settings.account_id),
+                          dispatcher=dispatcher, storage=storage_from_settings(settings, local_url_signer=signer))
 
 
 def dispatch_safely(action, *args) -> None:

@@ -9,16 +9,9 @@ import time
 from hitl_service.domain.timefmt import iso_ms, now_ms, utc_from_ms
 from hitl_service.services.context import ServiceContext
 from hitl_service.services.finalize import backoff_seconds
-from hitl_service.store import keys
+from hitl_service.domain.states import TERMINAL
 
 log = logging.getLogger(__name__)
-
-EVENT_LOG_LIMIT = 10_000
-
-
-def _state_key(name: str) -> str:
-    return f"{keys.PREFIX}events:state:{name}"
-
 
 def endpoints_for(ctx: ServiceContext, loop: dict) -> list[dict]:
     """The flow's own webhook endpoints, plus the globally configured ones."""
@@ -47,10 +40,7 @@ def loop_event(ctx: ServiceContext, loop: dict) -> dict:
 
 
 def record_delivery(ctx: ServiceContext, entry: dict) -> None:
-    pipe = ctx.store.r.pipeline(transaction=True)
-    pipe.lpush(keys.EVENT_LOG, json.dumps(entry, separators=(",", ":")))
-    pipe.ltrim(keys.EVENT_LOG, 0, EVENT_LOG_LIMIT - 1)
-    pipe.execute()
+    ctx.store.events.log(entry)
 
 
 CLAIM_LEASE_MS = 60_000
@@ -64,21 +54,20 @@ def deliver_pending_events(ctx: ServiceContext, limit: int = 500) -> int:
     """Deliver every due event once; failed endpoints are retried later with backoff."""
     from hitl_service.output.webhooks import WebhookDeliveryError, deliver_webhook
 
-    r = ctx.store.r
-    due = ctx.store.scripts.claim_due_events(args=[now_ms(), CLAIM_LEASE_MS, limit])
+    events = ctx.store.events
     delivered = 0
-    for name in due:
+    for ev in events.claim_due(now_ms(), CLAIM_LEASE_MS, limit):
+        name = ev.name
         # a loop deleted before its event went out left a snapshot; deliver that first
-        snapshot = r.hgetall(keys.deleted_loop_event(name))
+        snapshot = events.snapshot(ev)
         if snapshot:
             snapshot["name"] = name
-        loop = snapshot or ctx.store.get_loop(name, EVENT_FIELDS)
-        if not loop or loop.get("status") not in ("Completed", "Failed", "Stopped"):
-            r.zrem(keys.OUTBOX_EVENTS, name)
-            r.delete(_state_key(name))
+        loop = snapshot or ctx.store.loops.get_in(ev.team, name, EVENT_FIELDS)
+        if not loop or loop.get("status") not in TERMINAL:
+            events.done(ev)
             continue
         hooks = endpoints_for(ctx, loop)
-        state = r.hgetall(_state_key(name))
+        state = events.delivery_state(ev)
         event = loop_event(ctx, loop)
         pending_delay = None
         for hook in hooks:
@@ -92,24 +81,24 @@ def deliver_pending_events(ctx: ServiceContext, limit: int = 500) -> int:
                 started = time.perf_counter()
                 code = deliver_webhook(url, hook.get("secret") or "", event)
                 entry.update(result="delivered", http_status=code, ms=round((time.perf_counter() - started) * 1000, 1))
-                r.hset(_state_key(name), url, "done")
+                events.mark(ev, url, "done")
                 delivered += 1
             except (WebhookDeliveryError, ValueError) as exc:
                 # ValueError: a URL deliver_webhook refuses (not http/https); retried like any failure
                 entry.update(result="failed", http_status=getattr(exc, "status", None), error=str(exc)[:300])
-                r.hset(_state_key(name), url, attempt)
+                events.mark(ev, url, str(attempt))
                 delay = backoff_seconds(attempt, ctx.settings.webhook_backoff_max_seconds)
                 pending_delay = delay if pending_delay is None else min(pending_delay, delay)
             record_delivery(ctx, entry)
             log.info("webhook loop=%s url=%s attempt=%s result=%s", name, url, attempt, entry["result"])
         if pending_delay is None:
-            r.delete(_state_key(name), keys.deleted_loop_event(name))
-            live = ctx.store.get_loop(name, ("status",)) if snapshot else None
-            if live and live["status"] in ("Completed", "Failed", "Stopped"):
+            live = ctx.store.loops.get_in(ev.team, name, ("status",)) if snapshot else None
+            if live and live["status"] in TERMINAL:
                 # a new loop reused the name and finished too: its event is next
-                r.zadd(keys.OUTBOX_EVENTS, {name: now_ms()}, xx=True)
+                events.forget_snapshot(ev)
+                events.due_again(ev, now_ms())
             else:
-                r.zrem(keys.OUTBOX_EVENTS, name)
+                events.done(ev)
         else:
-            r.zadd(keys.OUTBOX_EVENTS, {name: now_ms() + int(pending_delay * 1000)}, xx=True)
+            events.due_again(ev, now_ms() + int(pending_delay * 1000))
     return delivered

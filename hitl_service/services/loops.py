@@ -13,11 +13,12 @@ from hitl_service.domain.pagination import decode_token, encode_token
 from hitl_service.domain.timefmt import now_ms, to_ms
 from hitl_service.errors import ConflictError, NotFoundError, ValidationError
 from hitl_service.services.context import ServiceContext, dispatch_safely
+from hitl_service.domain.states import DeleteOutcome, StartOutcome, StopOutcome
 from hitl_service.store import keys
+from hitl_service.store.loops import StartRequest
 
 log = logging.getLogger(__name__)
 
-TERMINAL = ("Completed", "Failed", "Stopped")
 EXPIRED_REASON = "The human loop expired: TaskAvailabilityLifetimeInSeconds passed before TaskCount answers were submitted."
 
 
@@ -68,14 +69,13 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
     # (it refuses to start a loop whose caller did not evaluate the flow's current conditions), they
     # are evaluated here (parse_conditions is cached per definition), and the call is repeated.
     for _ in range(3):
-        outcome = ctx.store.scripts.start_human_loop(
-            keys=[keys.loop(name), keys.flow(flow_name)],
-            args=[name, arn, content, input_sha, classifiers_key, now_ms(), activation,
-                  ctx.settings.route_wake_ttl_ms, conditions_sha1],
-        )
-        if outcome[0] != "evaluate":
+        result = ctx.store.loops.start(
+            StartRequest(name=name, flow=flow_name, input=content, input_sha=input_sha, classifiers=classifiers_key,
+                         activation=activation, conditions_sha1=conditions_sha1),
+            now=now_ms(), wake_ttl_ms=ctx.settings.route_wake_ttl_ms)
+        if result.outcome is not StartOutcome.EVALUATE:
             break
-        raw_conditions = outcome[1]
+        raw_conditions = result.conditions
         evaluation = parse_conditions(raw_conditions).evaluate(content)
         activation = json.dumps(evaluation.results, separators=(",", ":"), ensure_ascii=False)
         conditions_sha1 = hashlib.sha1(raw_conditions.encode("utf-8", "surrogatepass")).hexdigest()
@@ -89,22 +89,24 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
             return {"HumanLoopActivationOutput": activation_output}
     else:
         raise ConflictError(f"Flow definition {flow_name} changed while the loop was being started; retry")
-    kind = outcome[0]
-    if kind == "noflow":
+    kind = result.outcome
+    if kind is StartOutcome.NO_FLOW:
         raise ValidationError(f"FlowDefinitionArn {flow_arn} does not exist")
-    if kind == "flowstatus":
+    if kind is StartOutcome.FLOW_STATUS:
         raise ValidationError(
-            f"Flow definition {flow_name} is {outcome[1]}; human loops can only start on an Active flow definition")
-    if kind == "conflict":
+            f"Flow definition {flow_name} is {result.flow_status}; human loops can only start on an Active flow definition")
+    if kind is StartOutcome.CONFLICT:
         raise ConflictError(
             f"A human loop named {name} already exists with different input; HumanLoopName must be unique")
-    if kind == "created":
+    if kind is StartOutcome.RETRY:
+        raise ConflictError(f"Flow definition {flow_name} changed while the loop was being started; retry")
+    if kind is StartOutcome.CREATED:
         log.debug("loop started loop=%s flow=%s", name, flow_name)
-        if outcome[2]:
+        if result.wake_router:
             dispatch_safely(ctx.dispatcher.route_pending)
     else:
         log.info("loop start repeated loop=%s flow=%s", name, flow_name)
-    response = {"HumanLoopArn": outcome[1]}
+    response = {"HumanLoopArn": arn}
     if activation_output is not None:
         response["HumanLoopActivationOutput"] = activation_output
     return response
@@ -122,7 +124,8 @@ def with_arns(ctx: ServiceContext, loop: dict) -> dict:
 
 def flow_task_info(ctx: ServiceContext, loop: dict) -> dict:
     """Title, description and task UI of the loop's flow (empty if the flow is gone or was replaced)."""
-    flow_id, title, description, ui = ctx.store.r.hmget(keys.flow(loop["flow"]), ("id", "title", "description", "ui"))
+    flow = ctx.store.resources.get_flow(loop["flow"], ("id", "title", "description", "ui")) or {}
+    flow_id, title, description, ui = flow.get("id"), flow.get("title"), flow.get("description"), flow.get("ui")
     if flow_id is None or flow_id != loop.get("flow_id"):
         return {"title": "", "description": "", "ui": None}
     return {"title": title, "description": description, "ui": ui}
@@ -130,7 +133,7 @@ def flow_task_info(ctx: ServiceContext, loop: dict) -> dict:
 
 def describe_human_loop(ctx: ServiceContext, name: str) -> dict:
     """The loop's status record, as DescribeHumanLoop returns it."""
-    loop = ctx.store.get_loop(name, DESCRIBE_FIELDS)
+    loop = ctx.store.loops.get(name, DESCRIBE_FIELDS)
     if loop is None:
         raise NotFoundError(f"Human loop {name} does not exist")
     return with_arns(ctx, loop)
@@ -139,22 +142,22 @@ def describe_human_loop(ctx: ServiceContext, name: str) -> dict:
 def list_human_loops(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | None]:
     """One page of a flow's loops ordered by creation time."""
     flow_name = _flow_name_for(ctx, req["FlowDefinitionArn"])
-    flow = ctx.store.r.hmget(keys.flow(flow_name), ("id", "status")) if flow_name else [None, None]
-    if flow[0] is None:
+    loc = ctx.store.resources.locate_flow(flow_name, fresh=True) if flow_name else None
+    if loc is None:
         raise NotFoundError(f"Flow definition {req['FlowDefinitionArn']} does not exist")
-    flow_id = flow[0]
+    flow_id = loc.flow_id
     after = decode_token(req["NextToken"], flow_id) if req.get("NextToken") else None
     limit = req.get("MaxResults", 100)
     min_ms = to_ms(req["CreationTimeAfter"]) if req.get("CreationTimeAfter") else None
     max_ms = to_ms(req["CreationTimeBefore"]) if req.get("CreationTimeBefore") else None
-    members, more = ctx.store.page(
-        keys.flow_loops(flow_id), descending=req.get("SortOrder", "Descending") == "Descending",
+    members, more = ctx.store.resources.flow_loops_page(
+        loc.team, flow_id, descending=req.get("SortOrder", "Descending") == "Descending",
         after_member=after, min_ms=min_ms, max_ms=max_ms, limit=limit,
     )
     names = [keys.member_name(m) for m in members]
     loops = [
-        with_arns(ctx, loop) for loop in ctx.store.get_loops(
-            names, ("name", "status", "created_ms", "failure_reason", "flow"))
+        with_arns(ctx, loop) for loop in ctx.store.loops.get_many_in(
+            loc.team, names, ("name", "status", "created_ms", "failure_reason", "flow"))
         if loop is not None
     ]
     token = encode_token(flow_id, members[-1]) if more and members else None
@@ -163,26 +166,26 @@ def list_human_loops(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | 
 
 def stop_human_loop(ctx: ServiceContext, name: str) -> None:
     """Withdraw a loop's queued work; it is Stopped at once or Stopping until held leases end."""
-    outcome = ctx.store.scripts.stop_human_loop(args=[name, now_ms()])
-    kind = outcome[0]
-    if kind == "missing":
+    result = ctx.store.loops.stop(name, now_ms())
+    kind = result.outcome
+    if kind is StopOutcome.MISSING:
         raise NotFoundError(f"Human loop {name} does not exist")
-    if kind == "terminal":
-        raise ValidationError(f"Human loop {name} is {outcome[1]}; only an InProgress loop can be stopped")
-    if kind == "finalize":
+    if kind is StopOutcome.TERMINAL:
+        raise ValidationError(f"Human loop {name} is {result.status}; only an InProgress loop can be stopped")
+    if kind is StopOutcome.FINALIZE:
         dispatch_safely(ctx.dispatcher.finalize, name)
-    if kind in ("finished", "finalize", "stopping"):
+    if kind in (StopOutcome.FINISHED, StopOutcome.FINALIZE, StopOutcome.STOPPING):
         log.info("loop stop requested loop=%s outcome=%s", name, kind)
-    if kind == "finished":
+    if kind is StopOutcome.FINISHED:
         dispatch_safely(ctx.dispatcher.deliver_events)
 
 
 def delete_human_loop(ctx: ServiceContext, name: str) -> None:
     """Delete a finished loop's record (never its output); the name becomes free."""
-    outcome = ctx.store.scripts.delete_human_loop(args=[name])
-    if outcome[0] == "missing":
+    result = ctx.store.loops.delete(name)
+    if result.outcome is DeleteOutcome.MISSING:
         raise NotFoundError(f"Human loop {name} does not exist")
-    if outcome[0] == "active":
+    if result.outcome is not DeleteOutcome.DELETED:
         raise ValidationError(
-            f"Human loop {name} is {outcome[1]}; stop it first (only Completed, Failed or Stopped loops can be deleted)")
+            f"Human loop {name} is {result.status}; stop it first (only Completed, Failed or Stopped loops can be deleted)")
     log.info("loop deleted loop=%s", name)

@@ -12,6 +12,7 @@ from hitl_service.domain.pagination import decode_token, encode_token
 from hitl_service.domain.timefmt import now_ms, to_ms
 from hitl_service.errors import NotFoundError, ResourceInUseError, ValidationError
 from hitl_service.services.context import ServiceContext, dispatch_safely
+from hitl_service.domain.states import OPEN, CreateOutcome, DeleteOutcome, FlowStatus, LoopStatus, RetireOutcome
 from hitl_service.store import keys
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def _page_of(ctx: ServiceContext, index_key: str, scope: str, req: dict, *, defa
     min_ms = to_ms(req["CreationTimeAfter"]) if req.get("CreationTimeAfter") else None
     max_ms = to_ms(req["CreationTimeBefore"]) if req.get("CreationTimeBefore") else None
     order = req.get("SortOrder", "Descending" if default_desc else "Ascending")
-    members, more = ctx.store.page(index_key, descending=order == "Descending", after_member=after,
+    members, more = ctx.store.resources.page(index_key, descending=order == "Descending", after_member=after,
                                    min_ms=min_ms, max_ms=max_ms, limit=req.get("MaxResults", 100))
     token = encode_token(scope, members[-1]) if more and members else None
     return [keys.member_name(m) for m in members], token
@@ -51,17 +52,15 @@ def create_human_task_ui(ctx: ServiceContext, req: dict) -> dict:
     fields = {"arn": arn, "created_ms": created, "content": content,
               "sha256": hashlib.sha256(content.encode("utf-8", "surrogatepass")).hexdigest(),
               "tags": json.dumps(req.get("Tags", []))}
-    outcome = ctx.store.scripts.create_resource(
-        keys=[keys.ui(name), keys.UIS, ""],
-        args=[name, keys.index_member(created, name), *[str(x) for kv in fields.items() for x in kv]])
-    if outcome == "exists":
+    outcome = ctx.store.resources.create_ui(name, created, fields)
+    if outcome is CreateOutcome.EXISTS:
         raise ResourceInUseError(f"Human task UI {name} already exists")
     log.info("task ui created ui=%s", name)
     return {"HumanTaskUiArn": arn}
 
 
 def get_human_task_ui(ctx: ServiceContext, name: str) -> dict:
-    ui = ctx.store.get_hash(keys.ui(name))
+    ui = ctx.store.resources.get_ui(name)
     if ui is None or "arn" not in ui:
         raise NotFoundError(f"Human task UI {name} does not exist")
     return ui
@@ -69,20 +68,15 @@ def get_human_task_ui(ctx: ServiceContext, name: str) -> dict:
 
 def list_human_task_uis(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | None]:
     names, token = _page_of(ctx, keys.UIS, "uis", req)
-    pipe = ctx.store.r.pipeline(transaction=False)
-    for n in names:
-        pipe.hmget(keys.ui(n), ("name", "arn", "created_ms"))
-    rows = [dict(zip(("name", "arn", "created_ms"), v)) for v in pipe.execute() if v[1] is not None]
+    rows = [r for r in ctx.store.resources.ui_rows(names, ("name", "arn", "created_ms")) if r["arn"] is not None]
     return rows, token
 
 
 def delete_human_task_ui(ctx: ServiceContext, name: str) -> None:
-    outcome = ctx.store.scripts.delete_unused_resource(
-        keys=[keys.ui(name), keys.UIS, keys.ui_flows(name)],
-        args=[keys.index_member(int(get_human_task_ui(ctx, name)["created_ms"]), name)])
-    if outcome == "missing":
+    outcome = ctx.store.resources.delete_ui(name, int(get_human_task_ui(ctx, name)["created_ms"]))
+    if outcome is DeleteOutcome.MISSING:
         raise NotFoundError(f"Human task UI {name} does not exist")
-    if outcome == "inuse":
+    if outcome is DeleteOutcome.IN_USE:
         raise ResourceInUseError(f"Human task UI {name} is used by an active flow definition")
     log.info("task ui deleted ui=%s", name)
 
@@ -128,18 +122,16 @@ def create_workteam(ctx: ServiceContext, req: dict) -> dict:
                                "WorkerAccessConfiguration") if k in req}
     doc["WorkforceName"] = req.get("WorkforceName", "default")
     fields = {"arn": arn, "created_ms": created, "updated_ms": created, "doc": json.dumps(doc),
-              "groups": json.dumps(groups), "tags": json.dumps(req.get("Tags", []))}
-    outcome = ctx.store.scripts.create_resource(
-        keys=[keys.team(name), keys.TEAMS, keys.TEAMS + ":byname", *[keys.group_teams(g) for g in groups]],
-        args=[name, keys.index_member(created, name), *[str(x) for kv in fields.items() for x in kv]])
-    if outcome == "exists":
+              "tags": json.dumps(req.get("Tags", []))}
+    outcome = ctx.store.resources.create_team(name, created, groups, fields)
+    if outcome is CreateOutcome.EXISTS:
         raise ResourceInUseError(f"Workteam {name} already exists")
     log.info("workteam created team=%s groups=%s", name, ",".join(groups))
     return {"WorkteamArn": arn}
 
 
 def get_workteam(ctx: ServiceContext, name: str) -> dict:
-    team = ctx.store.get_hash(keys.team(name))
+    team = ctx.store.resources.get_team(name)
     if team is None or "arn" not in team:
         raise _team_missing(name)
     team["doc"] = json.loads(team["doc"])
@@ -155,11 +147,8 @@ def update_workteam(ctx: ServiceContext, req: dict) -> dict:
         if k in req:
             doc[k] = req[k]
     new_groups = _groups_of(doc["MemberDefinitions"])
-    outcome = ctx.store.scripts.update_workteam_members(
-        keys=[keys.team(name)],
-        args=[name, json.dumps(doc), json.dumps(new_groups), now_ms(), len(team["groups"]), *team["groups"],
-              *new_groups])
-    if outcome == "missing":
+    outcome = ctx.store.resources.update_team(name, json.dumps(doc), new_groups, now_ms())
+    if outcome is CreateOutcome.MISSING:
         raise _team_missing(name)
     log.info("workteam updated team=%s groups=%s", name, ",".join(new_groups))
     return get_workteam(ctx, name)
@@ -168,7 +157,7 @@ def update_workteam(ctx: ServiceContext, req: dict) -> dict:
 def list_workteams(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | None]:
     by_name = req.get("SortBy") == "Name"
     descending = req.get("SortOrder", "Descending") == "Descending"
-    index = keys.TEAMS + ":byname" if by_name else keys.TEAMS
+    index = keys.TEAMS_BY_NAME if by_name else keys.TEAMS
     scope = f"teams:{'Name' if by_name else 'CreateDate'}:{'Descending' if descending else 'Ascending'}"
     after = decode_token(req["NextToken"], scope) if req.get("NextToken") else None
     limit = req.get("MaxResults", 100)
@@ -178,7 +167,7 @@ def list_workteams(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | No
     cursor = after
     # teams are few (AWS allows 25 per account), so a NameContains filter may walk the index
     while True:
-        members, has_more = ctx.store.page(index, descending=descending, after_member=cursor,
+        members, has_more = ctx.store.resources.page(index, descending=descending, after_member=cursor,
                                            min_ms=None, max_ms=None, limit=limit)
         for m in members:
             name = m if by_name else keys.member_name(m)
@@ -203,12 +192,10 @@ def list_workteams(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | No
 
 def delete_workteam(ctx: ServiceContext, name: str) -> None:
     team = get_workteam(ctx, name)
-    outcome = ctx.store.scripts.delete_workteam(
-        keys=[keys.team(name), keys.TEAMS, keys.TEAMS + ":byname", keys.team_flows(name)],
-        args=[name, keys.index_member(int(team["created_ms"]), name)])
-    if outcome == "missing":
+    outcome = ctx.store.resources.delete_team(name, int(team["created_ms"]))
+    if outcome is DeleteOutcome.MISSING:
         raise _team_missing(name)
-    if outcome == "inuse":
+    if outcome is DeleteOutcome.IN_USE:
         raise ResourceInUseError(f"Workteam {name} is used by an active flow definition")
     log.info("workteam deleted team=%s", name)
 
@@ -271,29 +258,25 @@ def create_flow_definition(ctx: ServiceContext, req: dict) -> dict:
     doc = {k: req[k] for k in ("OutputConfig", "RoleArn", "HumanLoopRequestSource", "HumanLoopActivationConfig",
                                "HumanLoopConfig", "Tags") if k in req}
     fields = {
-        "name": name, "arn": arn, "id": uuid.uuid4().hex, "status": "Active", "created_ms": created,
+        "name": name, "arn": arn, "id": uuid.uuid4().hex, "status": FlowStatus.ACTIVE, "created_ms": created,
         "team": team_name, "ui": ui_name, "task_count": hlc["TaskCount"], "time_limit": time_limit,
         "lifetime": lifetime, "output_path": req["OutputConfig"]["S3OutputPath"], "title": hlc["TaskTitle"],
         "description": hlc["TaskDescription"], "doc": json.dumps(doc), "conditions": conditions,
         "webhooks": json.dumps(webhooks_from_tags(req.get("Tags", []))),
     }
-    flat = [str(x) for kv in fields.items() for x in kv]
-    outcome = ctx.store.scripts.create_flow_definition(
-        keys=[keys.flow(name), keys.team(team_name), keys.ui(ui_name), keys.FLOWS,
-              keys.team_flows(team_name), keys.ui_flows(ui_name)],
-        args=[name, keys.index_member(created, name), *flat])
-    if outcome == "exists":
+    outcome = ctx.store.resources.create_flow(name, team_name, ui_name, created, fields)
+    if outcome is CreateOutcome.EXISTS:
         raise ResourceInUseError(f"Flow definition {name} already exists")
-    if outcome == "noteam":
+    if outcome is CreateOutcome.NO_TEAM:
         raise ValidationError(f"HumanLoopConfig.WorkteamArn: workteam {team_name} does not exist")
-    if outcome == "noui":
+    if outcome is CreateOutcome.NO_UI:
         raise ValidationError(f"HumanLoopConfig.HumanTaskUiArn: human task UI {ui_name} does not exist")
     log.info("flow created flow=%s team=%s ui=%s", name, team_name, ui_name)
     return {"FlowDefinitionArn": arn}
 
 
 def get_flow_definition(ctx: ServiceContext, name: str) -> dict:
-    flow = ctx.store.get_hash(keys.flow(name))
+    flow = ctx.store.resources.get_flow(name)
     if flow is None or "arn" not in flow:
         raise NotFoundError(f"Flow definition {name} does not exist")
     flow["doc"] = json.loads(flow["doc"])
@@ -302,23 +285,25 @@ def get_flow_definition(ctx: ServiceContext, name: str) -> dict:
 
 def list_flow_definitions(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | None]:
     names, token = _page_of(ctx, keys.FLOWS, "flows", req)
-    pipe = ctx.store.r.pipeline(transaction=False)
-    fields = ("name", "arn", "status", "created_ms")
-    for n in names:
-        pipe.hmget(keys.flow(n), fields)
-    rows = [dict(zip(fields, v)) for v in pipe.execute() if v[1] is not None]
+    rows = [r for r in ctx.store.resources.flow_rows(names, ("name", "arn", "status", "created_ms"))
+            if r["arn"] is not None]
     return rows, token
 
 
 def delete_flow_definition(ctx: ServiceContext, name: str) -> None:
     """Mark the flow Deleting; a worker stops its loops and then removes it."""
-    outcome = ctx.store.scripts.begin_delete_flow_definition(keys=[keys.flow(name)], args=[name])
-    if outcome[0] == "missing":
+    result = ctx.store.resources.begin_delete_flow(name, now_ms())
+    if result.outcome is DeleteOutcome.MISSING:
         raise NotFoundError(f"Flow definition {name} does not exist")
-    if outcome[0] == "status":
-        raise ResourceInUseError(f"Flow definition {name} is {outcome[1]}; only an Active flow definition can be deleted")
+    if result.outcome is DeleteOutcome.IN_USE:
+        raise ResourceInUseError(f"Flow definition {name} is {result.detail}; only an Active flow definition can be deleted")
     log.info("flow deleting flow=%s", name)
-    dispatch_safely(ctx.dispatcher.retire_flow, name, outcome[1])
+    dispatch_safely(ctx.dispatcher.retire_flow, name, result.detail)
+
+
+def _retired(outcome: DeleteOutcome) -> RetireOutcome:
+    return {DeleteOutcome.DELETED: RetireOutcome.DELETED, DeleteOutcome.MISSING: RetireOutcome.GONE}.get(
+        outcome, RetireOutcome.STATUS)
 
 
 def retire_flow_definition(ctx: ServiceContext, name: str, flow_id: str, batch: int = 500) -> str:
@@ -330,30 +315,33 @@ def retire_flow_definition(ctx: ServiceContext, name: str, flow_id: str, batch: 
     """
     from hitl_service.services.loops import stop_human_loop
 
-    index = keys.flow_loops(flow_id)
+    team = ctx.store.resources.get_flow(name, ("team",))
+    if team is None:
+        return _retired(ctx.store.resources.finish_delete_flow(name, flow_id))
+    team = team["team"]
     cursor = None
     still_open = 0
     while True:
-        members, more = ctx.store.page(index, descending=False, after_member=cursor, min_ms=None, max_ms=None,
-                                       limit=batch)
+        members, more = ctx.store.resources.flow_loops_page(team, flow_id, descending=False, after_member=cursor,
+                                                            min_ms=None, max_ms=None, limit=batch)
         names = [keys.member_name(m) for m in members]
-        for loop, row in zip(names, ctx.store.get_loops(names, ("status",))):
+        for loop, row in zip(names, ctx.store.loops.get_many_in(team, names, ("status",))):
             if row is None:
                 continue
-            if row["status"] == "InProgress":
+            if row["status"] == LoopStatus.IN_PROGRESS:
                 try:
                     stop_human_loop(ctx, loop)
                 except (NotFoundError, ValidationError):
                     continue  # finished or deleted meanwhile
-                row = ctx.store.get_loop(loop, ("status",)) or {"status": "Stopped"}
-            if row["status"] in ("InProgress", "Stopping"):
+                row = ctx.store.loops.get_in(team, loop, ("status",)) or {"status": LoopStatus.STOPPED}
+            if row["status"] in OPEN:
                 still_open += 1
         if not more:
             break
         cursor = members[-1]
     if still_open:
         log.info("flow retire waiting flow=%s open_loops=%s", name, still_open)
-        return "waiting"
-    outcome = ctx.store.scripts.finish_delete_flow_definition(keys=[keys.flow(name), keys.FLOWS], args=[name, flow_id])
+        return RetireOutcome.WAITING
+    outcome = _retired(ctx.store.resources.finish_delete_flow(name, flow_id))
     log.info("flow retired flow=%s outcome=%s", name, outcome)
     return outcome

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import time
 
 from hitl_service.domain.timefmt import iso_ms, now_ms
@@ -12,41 +11,45 @@ from hitl_service.errors import LeaseError, NotFoundError, ValidationError
 from hitl_service.services.context import ServiceContext, dispatch_safely
 from hitl_service.services.loops import flow_task_info
 from hitl_service.services.reviewers import identity_data, teams_of
-from hitl_service.store import keys
+from hitl_service.domain.states import ClaimOutcome, CloseOutcome, ItemKind, LeaseOutcome
+from hitl_service.store.queues import Lease
 
 log = logging.getLogger(__name__)
 
 # entries a claim looks at from the queue's head and from the reviewer's cursor (see the claim script)
 MAX_SCAN = 200
 CLAIM_BUCKETS_MS = (1, 2, 5, 10, 25, 50, 100, 250, 1000)
-CLAIM_HISTOGRAM = keys.PREFIX + "stats:claim_ms"
 
 
 def _record_claim_latency(ctx: ServiceContext, elapsed_ms: float) -> None:
     bucket = next((str(b) for b in CLAIM_BUCKETS_MS if elapsed_ms <= b), "+Inf")
-    pipe = ctx.store.r.pipeline(transaction=False)
-    pipe.hincrby(CLAIM_HISTOGRAM, bucket, 1)
-    pipe.hincrbyfloat(CLAIM_HISTOGRAM, "sum", elapsed_ms / 1000)
-    pipe.execute()
+    ctx.store.queues.record_claim_latency(bucket, elapsed_ms / 1000)
 
 
-def _finalize_all(ctx: ServiceContext, names) -> None:
-    for name in names:
-        dispatch_safely(ctx.dispatcher.finalize, name)
+def hand_over_closed(ctx: ServiceContext, closed) -> None:
+    """Tell the producer of each item a queue step closed: a loop goes to finalize (or, finished
+    without answers, to event delivery)."""
+    for item in closed:
+        if item is None or item.kind != ItemKind.LOOP:
+            continue
+        if item.outcome is CloseOutcome.FINALIZE:
+            dispatch_safely(ctx.dispatcher.finalize, item.name)
+        elif item.outcome is CloseOutcome.FINISHED:
+            dispatch_safely(ctx.dispatcher.deliver_events)
 
 
-def assignment_view(ctx: ServiceContext, lease_id: str, lease: dict, loop: dict) -> dict:
+def assignment_view(ctx: ServiceContext, lease_id: str, lease: Lease, loop: dict) -> dict:
     task = flow_task_info(ctx, loop)
     return {
         "token": lease_id,
         "humanLoopName": loop["name"],
         "flowDefinitionArn": ctx.arns.flow_definition(loop["flow"]),
-        "workteam": lease["team"],
+        "workteam": lease.team,
         "taskTitle": task["title"],
         "taskDescription": task["description"],
-        "acceptedAt": iso_ms(int(lease["accepted_ms"])),
-        "expiresAt": iso_ms(int(lease["expires_ms"])),
-        "deadlineAt": iso_ms(int(lease["deadline_ms"])),
+        "acceptedAt": iso_ms(lease.accepted_ms),
+        "expiresAt": iso_ms(lease.expires_ms),
+        "deadlineAt": iso_ms(lease.deadline_ms),
     }
 
 
@@ -61,82 +64,75 @@ def claim_next_assignment(ctx: ServiceContext, reviewer: dict, team: str | None 
     if not teams:
         return None
     worker = reviewer["worker_id"]
-    window = ctx.settings.lease_heartbeat_seconds * 1000
-    for _ in range(5):
-        lease_id = secrets.token_urlsafe(18)
-        kind, loop_name, expires, deadline, to_finalize = ctx.store.scripts.claim_next_assignment(
-            keys=[keys.queue(t) for t in teams], args=[worker, now_ms(), window, lease_id, MAX_SCAN])
-        _finalize_all(ctx, to_finalize)
-        if kind == "retry":
-            continue
-        _record_claim_latency(ctx, (time.perf_counter() - started) * 1000)
-        if kind == "empty":
-            return None
-        lease = ctx.store.r.hgetall(keys.lease(lease_id))
-        loop = ctx.store.get_loop(loop_name, ("name", "flow", "flow_id"))
-        log.info("claimed loop=%s worker=%s team=%s", loop_name, worker, lease.get("team"))
-        return assignment_view(ctx, lease_id, lease, loop)
-    return None
+    result = ctx.store.queues.claim(worker, teams, now=now_ms(), window_ms=ctx.settings.lease_heartbeat_seconds * 1000,
+                                    max_scan=MAX_SCAN)
+    hand_over_closed(ctx, result.closed)
+    if result.outcome is ClaimOutcome.RETRY:
+        return None
+    _record_claim_latency(ctx, (time.perf_counter() - started) * 1000)
+    if result.outcome is ClaimOutcome.EMPTY:
+        return None
+    lease = result.lease
+    loop = ctx.store.loops.get_in(lease.team, lease.name, ("name", "flow", "flow_id"))
+    log.info("claimed loop=%s worker=%s team=%s", lease.name, worker, lease.team)
+    return assignment_view(ctx, lease.lease_id, lease, loop)
 
 
-def _lease_error(kind: str, detail: str = "") -> Exception:
+def _lease_error(kind: LeaseOutcome, detail: str = "") -> Exception:
     messages = {
-        "nolease": "This assignment is not leased to you (it was submitted, released, or its lease ended)",
-        "notyours": "This assignment is leased to another reviewer",
-        "expired": ("Your lease on this assignment expired (no heartbeat in time, or the task time limit passed); "
-                    "it went back to the queue and your answer was not stored"),
-        "closed": f"The human loop is no longer accepting answers (it is {detail or 'closed'}); your lease has ended",
+        LeaseOutcome.NO_LEASE: "This assignment is not leased to you (it was submitted, released, or its lease ended)",
+        LeaseOutcome.NOT_YOURS: "This assignment is leased to another reviewer",
+        LeaseOutcome.EXPIRED: ("Your lease on this assignment expired (no heartbeat in time, or the task time limit "
+                               "passed); it went back to the queue and your answer was not stored"),
+        LeaseOutcome.CLOSED: f"The human loop is no longer accepting answers (it is {detail or 'closed'}); your lease has ended",
     }
-    return LeaseError(messages.get(kind, kind))
+    return LeaseError(messages.get(kind, str(kind)))
 
 
 def _missing_lease_error(ctx: ServiceContext, lease_id: str) -> Exception:
     """The error for a token with no live lease: "expired" when the scripts marked it so, else generic."""
-    ended = ctx.store.r.get(keys.lease(lease_id) + ":ended")
-    return _lease_error("expired" if ended == "expired" else "nolease")
+    expired = ctx.store.queues.lease_expired_marker(lease_id)
+    return _lease_error(LeaseOutcome.EXPIRED if expired else LeaseOutcome.NO_LEASE)
 
 
-def _raise_for(ctx: ServiceContext, lease_id: str, kind: str, detail: str = "", to_finalize: str = "") -> None:
-    """Raise the LeaseError for a script's refusal (after handing a loop it closed to finalize)."""
-    if to_finalize:
-        _finalize_all(ctx, [to_finalize])
-    if kind == "nolease":
+def _raise_for(ctx: ServiceContext, lease_id: str, result) -> None:
+    """Raise the LeaseError for a refused step (after handing an item it closed to its producer)."""
+    hand_over_closed(ctx, [result.closed])
+    if result.outcome is LeaseOutcome.NO_LEASE:
         raise _missing_lease_error(ctx, lease_id)
-    raise _lease_error(kind, detail)
+    raise _lease_error(result.outcome, result.status)
 
 
-def get_assignment(ctx: ServiceContext, reviewer: dict, lease_id: str) -> tuple[dict, dict]:
+def get_assignment(ctx: ServiceContext, reviewer: dict, lease_id: str) -> tuple[Lease, dict]:
     """The lease (owned by this reviewer and still live) and its loop record."""
-    lease = ctx.store.r.hgetall(keys.lease(lease_id))
-    if not lease:
+    lease = ctx.store.queues.get_lease(lease_id)
+    if lease is None:
         raise _missing_lease_error(ctx, lease_id)
-    if lease["worker"] != reviewer["worker_id"]:
-        raise _lease_error("notyours")
-    if int(lease["expires_ms"]) < now_ms():
-        raise _lease_error("expired")
-    loop = ctx.store.get_loop(lease["loop"])
-    if loop is None or lease.get("loop_created", loop["created_ms"]) != loop["created_ms"]:
-        raise _lease_error("closed", "deleted")  # (a loop with the same name may have started since)
+    if lease.worker != reviewer["worker_id"]:
+        raise _lease_error(LeaseOutcome.NOT_YOURS)
+    if lease.expires_ms < now_ms():
+        raise _lease_error(LeaseOutcome.EXPIRED)
+    loop = ctx.store.loops.get_in(lease.team, lease.name)
+    if loop is None or (lease.item_created or loop["created_ms"]) != loop["created_ms"]:
+        raise _lease_error(LeaseOutcome.CLOSED, "deleted")  # (a loop with the same name may have started since)
     return lease, loop
 
 
 def extend_lease(ctx: ServiceContext, reviewer: dict, lease_id: str) -> dict:
     """Heartbeat: push the lease end out by the heartbeat window, never past the task time limit."""
-    result = ctx.store.scripts.extend_lease(
-        args=[lease_id, reviewer["worker_id"], now_ms(), ctx.settings.lease_heartbeat_seconds * 1000])
-    if result[0] != "ok":
-        _raise_for(ctx, lease_id, result[0], result[1] if len(result) > 1 else "",
-                   result[2] if len(result) > 2 else "")
-    return {"expiresAt": iso_ms(int(result[1])), "deadlineAt": iso_ms(int(result[2]))}
+    result = ctx.store.queues.extend(lease_id, reviewer["worker_id"], now=now_ms(),
+                                     window_ms=ctx.settings.lease_heartbeat_seconds * 1000)
+    if result.outcome is not LeaseOutcome.OK:
+        _raise_for(ctx, lease_id, result)
+    return {"expiresAt": iso_ms(result.expires_ms), "deadlineAt": iso_ms(result.deadline_ms)}
 
 
 def release_assignment(ctx: ServiceContext, reviewer: dict, lease_id: str) -> None:
     """Hand an assignment back to the queue at once."""
-    kind, to_finalize = ctx.store.scripts.release_assignment(args=[lease_id, reviewer["worker_id"], now_ms()])
-    if kind != "released":
-        _raise_for(ctx, lease_id, kind, "", to_finalize)
-    if to_finalize:
-        _finalize_all(ctx, [to_finalize])
+    result = ctx.store.queues.release(lease_id, reviewer["worker_id"], now=now_ms())
+    if result.outcome is not LeaseOutcome.OK:
+        _raise_for(ctx, lease_id, result)
+    hand_over_closed(ctx, [result.closed])
     log.info("released worker=%s", reviewer["worker_id"])
 
 
@@ -144,13 +140,13 @@ def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_con
     """Store the lease holder's answer; the last answer of a loop hands it to finalize."""
     if not isinstance(answer_content, dict):
         raise ValidationError("answerContent must be a JSON object (the crowd-form's answer)")
-    lease = ctx.store.r.hgetall(keys.lease(lease_id))
-    if not lease:
+    lease = ctx.store.queues.get_lease(lease_id)
+    if lease is None:
         raise _missing_lease_error(ctx, lease_id)
-    if lease["worker"] != reviewer["worker_id"]:
-        raise _lease_error("notyours")
+    if lease.worker != reviewer["worker_id"]:
+        raise _lease_error(LeaseOutcome.NOT_YOURS)
     now = now_ms()
-    accepted = int(lease["accepted_ms"])
+    accepted = lease.accepted_ms
     answer = {
         "answerContent": answer_content,
         "acceptanceTime": iso_ms(accepted),
@@ -162,42 +158,31 @@ def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_con
     encoded = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
     if len(encoded.encode()) > ctx.settings.max_answer_bytes:
         raise ValidationError(f"answerContent is larger than the {ctx.settings.max_answer_bytes}-byte limit")
-    result = ctx.store.scripts.submit_answer(args=[lease_id, reviewer["worker_id"], now, encoded])
-    if result[0] != "submitted":
-        _raise_for(ctx, lease_id, result[0], result[1], result[2] if len(result) > 2 else "")
-    loop_name, outcome = result[1], result[2]
+    result = ctx.store.queues.submit(lease_id, reviewer["worker_id"], now=now, answer_json=encoded)
+    if result.outcome is not LeaseOutcome.OK:
+        _raise_for(ctx, lease_id, result)
+    loop_name = lease.name
+    outcome = result.closed.outcome if result.closed else CloseOutcome.NONE
     log.info("submitted loop=%s worker=%s outcome=%s", loop_name, reviewer["worker_id"], outcome or "open")
-    if outcome == "finalize":
-        dispatch_safely(ctx.dispatcher.finalize, loop_name)
-    elif outcome == "finished":
-        dispatch_safely(ctx.dispatcher.deliver_events)
+    hand_over_closed(ctx, [result.closed])
     return {"humanLoopName": loop_name, "submissionTime": answer["submissionTime"]}
 
 
 def my_assignments(ctx: ServiceContext, reviewer: dict) -> list[dict]:
-    ids = sorted(ctx.store.r.smembers(keys.worker_leases(reviewer["worker_id"])))
     out = []
-    for lease_id in ids:
-        lease = ctx.store.r.hgetall(keys.lease(lease_id))
-        if not lease or int(lease["expires_ms"]) < now_ms():
+    now = now_ms()
+    for lease_id in ctx.store.queues.worker_lease_ids(reviewer["worker_id"], teams_of(ctx, reviewer)):
+        lease = ctx.store.queues.get_lease(lease_id)
+        if lease is None or lease.expires_ms < now:
             continue
-        loop = ctx.store.get_loop(lease["loop"], ("name", "flow", "flow_id", "created_ms"))
-        if loop and lease.get("loop_created", loop["created_ms"]) == loop["created_ms"]:
-            out.append(assignment_view(ctx, lease_id, lease, loop))
+        loop = ctx.store.loops.get_in(lease.team, lease.name, ("name", "flow", "flow_id", "created_ms"))
+        if loop and (lease.item_created or loop["created_ms"]) == loop["created_ms"]:
+            out.append(assignment_view(ctx, lease.lease_id, lease, loop))
     return out
 
 
 def queue_overview(ctx: ServiceContext, team_names: list[str]) -> list[dict]:
     """Depth (assignments waiting) and age of the oldest waiting loop, per team."""
-    pipe = ctx.store.r.pipeline(transaction=False)
-    for t in team_names:
-        pipe.hget(keys.QUEUE_DEPTH, t)
-        pipe.zrange(keys.queue(t), 0, 0, withscores=True)
-    replies = pipe.execute()
     now = now_ms()
-    rows = []
-    for i, t in enumerate(team_names):
-        depth, head = replies[2 * i], replies[2 * i + 1]
-        oldest = (now - int(head[0][1])) / 1000 if head else None
-        rows.append({"workteam": t, "waiting": int(depth or 0), "oldestAgeSeconds": oldest})
-    return rows
+    return [{"workteam": t, "waiting": depth, "oldestAgeSeconds": (now - int(head)) / 1000 if head is not None else None}
+            for t, depth, head in ctx.store.queues.overview(team_names)]

@@ -15,7 +15,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from hitl_service.domain.timefmt import now_ms
 from hitl_service.errors import ResourceInUseError, ReviewerAuthError, ValidationError
 from hitl_service.services.context import ServiceContext
-from hitl_service.store import keys
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +38,8 @@ def add_reviewer(ctx: ServiceContext, name: str, password: str, groups: list[str
     worker_id = secrets.token_hex(8)
     record = {"name": name, "password_hash": _hasher.hash(password), "worker_id": worker_id,
               "sub": str(uuid.uuid4()), "groups": json.dumps(sorted(set(groups))), "created_ms": now_ms()}
-    if not ctx.store.r.hsetnx(keys.reviewer(name), "name", name):
+    if not ctx.store.reviewers.add(name, record):
         raise ResourceInUseError(f"Reviewer {name} already exists")
-    pipe = ctx.store.r.pipeline(transaction=True)
-    pipe.hset(keys.reviewer(name), mapping=record)
-    pipe.sadd(keys.REVIEWERS, name)
-    pipe.set(keys.worker_reviewer(worker_id), name)
-    pipe.execute()
     log.info("reviewer added worker=%s name=%s groups=%s", worker_id, name, ",".join(groups))
     return public_view(record)
 
@@ -57,12 +51,11 @@ def public_view(record: dict) -> dict:
 
 
 def get_reviewer(ctx: ServiceContext, name: str) -> dict | None:
-    record = ctx.store.r.hgetall(keys.reviewer(name))
-    return record if record.get("worker_id") else None
+    return ctx.store.reviewers.get(name)
 
 
 def list_reviewers(ctx: ServiceContext) -> list[dict]:
-    names = sorted(ctx.store.r.smembers(keys.REVIEWERS))
+    names = ctx.store.reviewers.names()
     return [public_view(r) for r in (get_reviewer(ctx, n) for n in names) if r]
 
 
@@ -70,12 +63,8 @@ def remove_reviewer(ctx: ServiceContext, name: str) -> bool:
     record = get_reviewer(ctx, name)
     if record is None:
         return False
-    pipe = ctx.store.r.pipeline(transaction=True)
-    pipe.delete(keys.reviewer(name))
-    pipe.srem(keys.REVIEWERS, name)
-    pipe.delete(keys.worker_reviewer(record["worker_id"]))
-    pipe.delete(keys.PREFIX + f"worker:{record['worker_id']}:cursors")  # queue positions (claim script)
-    pipe.execute()
+    ctx.store.queues.forget_worker(record["worker_id"])
+    ctx.store.reviewers.remove(name, record["worker_id"])
     log.info("reviewer removed worker=%s name=%s", record["worker_id"], name)
     return True
 
@@ -128,4 +117,4 @@ def teams_of(ctx: ServiceContext, record: dict) -> list[str]:
     groups = json.loads(record["groups"])
     if not groups:
         return []
-    return sorted(ctx.store.r.sunion([keys.group_teams(g) for g in groups]))
+    return ctx.store.resources.teams_of_groups(groups)

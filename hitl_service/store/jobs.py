@@ -92,9 +92,8 @@ class JobStore:
 
     def __init__(self, client):
         self.r = client
-        lib = luafiles.source("job_lib")
-        # each script is the shared prelude (key names, release/retire/give-back helpers) plus its body
-        self._s = {n: client.register_script(lib + "\n" + luafiles.source(f"job_{n}")) for n in _SCRIPTS}
+        # each script starts with `-- use: job_lib`: the shared key names and release/retire/give-back helpers
+        self._s = {n: luafiles.register(client, f"job_{n}") for n in _SCRIPTS}
 
     def _run(self, script: str, name: str, *args):
         return self._s[script](keys=keys.job_keys(name), args=list(args))

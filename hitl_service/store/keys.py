@@ -1,67 +1,206 @@
 """The Redis key layout. Every key the service writes is named here and nowhere else.
 
-Single-node Redis (or Sentinel) is the supported topology: the loop scripts derive per-loop keys
-inside Lua, which Redis Cluster would refuse. See docs/architecture.md.
+Keys carry a Redis Cluster hash tag (the part in braces) so that every key one script touches lies
+in one slot:
+
+* ``hitl:{t:<team>}:...`` -- a workteam and all the work on its queue: the team record, its flows,
+  the work items (human loops, labeling-job data objects) and their answers, the queue, leases,
+  expiry and outboxes, and the team's counters. Every script that changes queue work runs in one
+  team's slot.
+* ``hitl:{ui:<name>}:...`` -- a task UI and the set of flows that use it.
+* untagged keys hold one value each (name reservations, indexes for listings, reviewer records);
+  what touches them is a single command or a separate idempotent step (see docs/architecture.md).
 """
+
+from __future__ import annotations
 
 PREFIX = "hitl:"
 
 
-def loop(name: str) -> str:
-    return f"{PREFIX}loop:{name}"
+def team_tag(team_name: str) -> str:
+    """The key prefix of one team's slot."""
+    return f"{PREFIX}{{t:{team_name}}}:"
 
 
-def loop_answers(name: str) -> str:
-    return f"{PREFIX}loop:{name}:answers"
-
-
-def loop_workers(name: str) -> str:
-    return f"{PREFIX}loop:{name}:workers"
-
-
-def flow_loops(flow_id: str) -> str:
-    return f"{PREFIX}flowloops:{flow_id}"
-
-
-def flow(name: str) -> str:
-    return f"{PREFIX}flow:{name}"
-
-
-def ui(name: str) -> str:
-    return f"{PREFIX}ui:{name}"
+# ---- a team's slot: the team, its flows ----------------------------------------------------
 
 
 def team(name: str) -> str:
-    return f"{PREFIX}team:{name}"
-
-
-def ui_flows(name: str) -> str:
-    return f"{PREFIX}ui:{name}:flows"
+    return team_tag(name) + "team"
 
 
 def team_flows(name: str) -> str:
-    return f"{PREFIX}team:{name}:flows"
+    """Names of the flow definitions bound to the team (a team in use cannot be deleted)."""
+    return team_tag(name) + "flows"
+
+
+def flow(team_name: str, name: str) -> str:
+    return team_tag(team_name) + f"flow:{name}"
+
+
+def flow_loops(team_name: str, flow_id: str) -> str:
+    """A flow's loops ordered by creation (members from ``index_member``)."""
+    return team_tag(team_name) + f"flowloops:{flow_id}"
+
+
+# ---- a team's slot: work items and the queue -----------------------------------------------
+
+
+def loop_member(name: str) -> str:
+    """The queue member (work item id) of a human loop."""
+    return f"loop:{name}"
+
+
+def member_kind(member: str) -> str:
+    """The producer kind of a work item id (``loop``, ``job``)."""
+    return member.split(":", 1)[0]
+
+
+def item(team_name: str, member: str) -> str:
+    """A work item's record (for a loop: the loop itself)."""
+    return team_tag(team_name) + f"item:{member}"
+
+
+def item_answers(team_name: str, member: str) -> str:
+    return team_tag(team_name) + f"item:{member}:answers"
+
+
+def item_workers(team_name: str, member: str) -> str:
+    """Workers who took the item (a reviewer works on each item at most once)."""
+    return team_tag(team_name) + f"item:{member}:workers"
+
+
+def loop(team_name: str, name: str) -> str:
+    return item(team_name, loop_member(name))
+
+
+def loop_answers(team_name: str, name: str) -> str:
+    return item_answers(team_name, loop_member(name))
+
+
+def loop_workers(team_name: str, name: str) -> str:
+    return item_workers(team_name, loop_member(name))
+
+
+def queue(team_name: str) -> str:
+    """Work items with assignments waiting, scored by item creation ms."""
+    return team_tag(team_name) + "queue"
+
+
+def lease(team_name: str, lease_id: str) -> str:
+    return team_tag(team_name) + f"lease:{lease_id}"
+
+
+def lease_ended(team_name: str, lease_id: str) -> str:
+    """A short-lived marker that tells the former holder why a lease is gone."""
+    return team_tag(team_name) + f"lease:{lease_id}:ended"
+
+
+def team_leases(team_name: str) -> str:
+    """Live leases of the team scored by when they expire."""
+    return team_tag(team_name) + "leases"
+
+
+def worker_leases(team_name: str, worker_id: str) -> str:
+    return team_tag(team_name) + f"worker:{worker_id}:leases"
+
+
+def worked(team_name: str, worker_id: str) -> str:
+    """Work items of the team the worker took (never offered to them again)."""
+    return team_tag(team_name) + f"worker:{worker_id}:worked"
+
+
+def cursors(team_name: str) -> str:
+    """Per worker, the highest queue score they claimed (see QueueStore.claim)."""
+    return team_tag(team_name) + "cursors"
+
+
+def expiry(team_name: str) -> str:
+    """Open work items scored by when their availability lifetime ends."""
+    return team_tag(team_name) + "expiry"
+
+
+def outbox_route(team_name: str) -> str:
+    return team_tag(team_name) + "outbox:route"
+
+
+def route_awake(team_name: str) -> str:
+    """Set while a route drain for the team is under way (lapses on its own)."""
+    return team_tag(team_name) + "route:awake"
+
+
+def outbox_finalize(team_name: str, kind: str = "loop") -> str:
+    """Closed work items of one producer kind waiting for their producer to finish them."""
+    return team_tag(team_name) + f"outbox:finalize:{kind}"
+
+
+def pending_since(team_name: str, kind: str = "loop") -> str:
+    """When each item of the finalize outbox started waiting (the outbox score moves with retries)."""
+    return team_tag(team_name) + f"finalize:pending_since:{kind}"
+
+
+def finalize_attempts(team_name: str) -> str:
+    return team_tag(team_name) + "finalize:attempts"
+
+
+def outbox_events(team_name: str) -> str:
+    """Finished loops whose status-change event is not delivered yet."""
+    return team_tag(team_name) + "outbox:events"
+
+
+def outbox_retire(team_name: str) -> str:
+    """Deleting flows (``<name>|<id>``) whose loops must be stopped before the flow goes."""
+    return team_tag(team_name) + "outbox:retire"
+
+
+def deleted_loop_event(team_name: str, name: str) -> str:
+    """Snapshot of a loop deleted before its status-change event was delivered."""
+    return team_tag(team_name) + f"events:deleted:{name}"
+
+
+def event_state(team_name: str, name: str) -> str:
+    """Per webhook URL, the delivery attempts of a loop's event (``done`` once delivered)."""
+    return team_tag(team_name) + f"events:state:{name}"
+
+
+def team_stats(team_name: str) -> str:
+    """Counters of the team: ``loops:<status>``, ``queued`` and the event counters."""
+    return team_tag(team_name) + "stats"
+
+
+def team_keys(team_name: str, kind: str = "loop") -> list[str]:
+    """The keys every work-item script gets first, in this order (see store/lua/lib_items.lua)."""
+    return [queue(team_name), team_stats(team_name), expiry(team_name), team_leases(team_name),
+            outbox_route(team_name), outbox_finalize(team_name, kind), pending_since(team_name, kind),
+            outbox_events(team_name), route_awake(team_name)]
+
+
+# ---- a task UI's slot ------------------------------------------------------------------------
+
+
+def ui(name: str) -> str:
+    return f"{PREFIX}{{ui:{name}}}:ui"
+
+
+def ui_flows(name: str) -> str:
+    return f"{PREFIX}{{ui:{name}}}:flows"
+
+
+# ---- single-key values and global indexes ------------------------------------------------------
+
+
+def loop_ref(name: str) -> str:
+    """Which team's slot holds the human loop ``name`` (the loop name reservation)."""
+    return f"{PREFIX}loopref:{name}"
+
+
+def flow_ref(name: str) -> str:
+    """Which team's slot holds the flow definition ``name``."""
+    return f"{PREFIX}flowref:{name}"
 
 
 def group_teams(group: str) -> str:
     return f"{PREFIX}group:{group}:teams"
-
-
-def queue(team_name: str) -> str:
-    return f"{PREFIX}queue:{team_name}"
-
-
-def lease(lease_id: str) -> str:
-    return f"{PREFIX}lease:{lease_id}"
-
-
-def worker_leases(worker_id: str) -> str:
-    return f"{PREFIX}worker:{worker_id}:leases"
-
-
-def deleted_loop_event(name: str) -> str:
-    """Snapshot of a loop deleted before its status-change event was delivered."""
-    return f"{PREFIX}events:deleted:{name}"
 
 
 def reviewer(name: str) -> str:
@@ -75,17 +214,12 @@ def worker_reviewer(worker_id: str) -> str:
 FLOWS = PREFIX + "flows"
 UIS = PREFIX + "uis"
 TEAMS = PREFIX + "teams"
+TEAMS_BY_NAME = PREFIX + "teams:byname"
+# every team that ever had a flow: the sweeps visit each one's slot
+WORK_TEAMS = PREFIX + "workteams"
 REVIEWERS = PREFIX + "reviewers"
-LEASES = PREFIX + "leases"
-EXPIRY = PREFIX + "expiry"
-OUTBOX_ROUTE = PREFIX + "outbox:route"
-OUTBOX_FINALIZE = PREFIX + "outbox:finalize"
-OUTBOX_EVENTS = PREFIX + "outbox:events"
-FINALIZE_PENDING_SINCE = PREFIX + "finalize:pending_since"
-LOOP_STATS = PREFIX + "stats:loops"
-QUEUE_DEPTH = PREFIX + "stats:queued"
-COUNTERS = PREFIX + "stats:counters"
 EVENT_LOG = PREFIX + "events:log"
+CLAIM_HISTOGRAM = PREFIX + "stats:claim_ms"
 
 
 def index_member(created_ms: int, name: str) -> str:

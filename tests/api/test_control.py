@@ -331,7 +331,7 @@ def test_task_ui_and_workteam_used_by_an_active_flow_cannot_be_deleted(sm):
 
 def test_workteam_create_describe_update_delete(service, sm):
     def teams_of_group(group):  # who the reviewer portal routes a group's members to
-        return service.ctx.store.r.smembers(keys.group_teams(group))
+        return service.ctx.store.client.smembers(keys.group_teams(group))
 
     members = [{"OidcMemberDefinition": {"Groups": ["labelers", "qa"]}}]
     arn = sm.create_workteam(WorkteamName="Team-One", Description="first team", MemberDefinitions=members,
@@ -703,7 +703,7 @@ def test_deleting_flow_is_retired_and_frees_its_name_team_and_ui(service, sm, a2
     # nothing has retired it yet (no worker runs here): its loops are still in progress
     assert a2i.describe_human_loop(HumanLoopName="ret-0")["HumanLoopStatus"] == "InProgress"
 
-    flow_id = service.ctx.store.r.hget("hitl:flow:" + flow_name, "id")
+    flow_id = service.ctx.store.resources.get_flow(flow_name, ("id",))["id"]
     assert flow_id
     assert retire_flow_definition(service.ctx, flow_name, flow_id) == "deleted"
     # running it again (a redelivered task) changes nothing
@@ -742,7 +742,7 @@ def test_retired_flow_name_can_be_reused_without_its_old_loops(service, sm, a2i)
     a2i.start_human_loop(HumanLoopName="old-loop", FlowDefinitionArn=flow_arn,
                          HumanLoopInput={"InputContent": "{}"})
     sm.delete_flow_definition(FlowDefinitionName=flow_name)
-    old_id = service.ctx.store.r.hget("hitl:flow:" + flow_name, "id")
+    old_id = service.ctx.store.resources.get_flow(flow_name, ("id",))["id"]
     assert retire_flow_definition(service.ctx, flow_name, old_id) == "deleted"
 
     assert R.create_flow(sm, team_arn=team_arn, ui_arn=ui_arn, name=flow_name)[1] == flow_arn
@@ -768,7 +768,7 @@ def test_retire_stops_more_loops_than_one_batch(service, sm, a2i):
         a2i.start_human_loop(HumanLoopName=f"batch-{i}", FlowDefinitionArn=flow_arn,
                              HumanLoopInput={"InputContent": "{}"})
     sm.delete_flow_definition(FlowDefinitionName=flow_name)
-    flow_id = service.ctx.store.r.hget("hitl:flow:" + flow_name, "id")
+    flow_id = service.ctx.store.resources.get_flow(flow_name, ("id",))["id"]
     assert retire_flow_definition(service.ctx, flow_name, flow_id, batch=3) == "deleted"
     statuses = {a2i.describe_human_loop(HumanLoopName=f"batch-{i}")["HumanLoopStatus"] for i in range(7)}
     assert statuses == {"Stopped"}
@@ -782,7 +782,7 @@ def test_retire_leaves_a_reused_loop_name_on_another_flow_alone(service, sm, a2i
     a2i.delete_human_loop(HumanLoopName="shared")
     a2i.start_human_loop(HumanLoopName="shared", FlowDefinitionArn=other_arn, HumanLoopInput={"InputContent": "{}"})
     sm.delete_flow_definition(FlowDefinitionName=old_flow)
-    flow_id = service.ctx.store.r.hget("hitl:flow:" + old_flow, "id")
+    flow_id = service.ctx.store.resources.get_flow(old_flow, ("id",))["id"]
     assert retire_flow_definition(service.ctx, old_flow, flow_id) == "deleted"
     d = a2i.describe_human_loop(HumanLoopName="shared")
     assert d["HumanLoopStatus"] == "InProgress" and d["FlowDefinitionArn"] == other_arn

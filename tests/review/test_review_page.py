@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from hitl_service.services import reviewers
+from hitl_service.store import keys
 from tests.conftest import wait_until
 from tests.support import resources as R
 
@@ -64,7 +65,7 @@ def login(page, service, name, password):
 
 
 def queued(service, team):
-    return int(service.ctx.store.r.hget("hitl:stats:queued", team) or 0)
+    return int(service.ctx.store.client.hget(keys.team_stats(team), "queued") or 0)
 
 
 def test_sentiment_review_end_to_end(service, sm, a2i, worker, page):
@@ -102,7 +103,7 @@ def test_sentiment_review_end_to_end(service, sm, a2i, worker, page):
     for i, label in ((0, "1"), (1, "-1")):
         wait_until(lambda: a2i.describe_human_loop(HumanLoopName=f"sent-{i}")["HumanLoopStatus"] == "Completed",
                    message=f"sent-{i} completed")
-        answers = service.ctx.store.loop_answers(f"sent-{i}")
+        answers = service.ctx.store.loops.answers(f"sent-{i}")
         assert [a["answerContent"] for a in answers] == [{"sentiment": {"label": label}}]
         assert answers[0]["workerId"] == reviewers.get_reviewer(service.ctx, "rita")["worker_id"]
 
@@ -120,11 +121,11 @@ def test_required_classifier_blocks_submit_with_visible_message(service, sm, a2i
     page.get_by_role("button", name="Start working").click()
     page.get_by_role("button", name="Submit").click()
     expect(page.locator("#task-error")).to_be_visible()
-    assert service.ctx.store.loop_answers("req-1") == []
+    assert service.ctx.store.loops.answers("req-1") == []
     page.frame_locator("#task-frame").get_by_role("radio", name="-1", exact=True).click()
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_text("All done")).to_be_visible()
-    assert [a["answerContent"] for a in service.ctx.store.loop_answers("req-1")] == [{"sentiment": {"label": "-1"}}]
+    assert [a["answerContent"] for a in service.ctx.store.loops.answers("req-1")] == [{"sentiment": {"label": "-1"}}]
 
 
 def test_release_returns_the_task_to_the_queue(service, sm, a2i, worker, page):

@@ -54,7 +54,7 @@ def test_confident_input_creates_no_loop_and_unsure_input_reaches_the_team_queue
     _, flow_arn = R.create_flow(sm, team_arn=team_arn, conditions=CONFIDENCE)
     worker_factory(service.settings)
     raw = RawBodies(a2i)
-    r = service.ctx.store.r
+    r = service.ctx.store.client
 
     confident = start(a2i, flow_arn, "confident", content("I enjoy this product", 0.95))
     assert "HumanLoopArn" not in confident
@@ -65,7 +65,7 @@ def test_confident_input_creates_no_loop_and_unsure_input_reaches_the_team_queue
     assert out["Reasons"] == []
     results = json.loads(out["HumanLoopActivationConditionsEvaluationResults"])
     assert results == {"Conditions": [dict(json.loads(CONFIDENCE)["Conditions"][0], EvaluationResult=False)]}
-    assert not r.exists(keys.loop("confident"))
+    assert not r.exists(keys.loop(team, "confident"))
 
     unsure = start(a2i, flow_arn, "unsure", content("It is okay", 0.6, 0))
     arn = unsure["HumanLoopArn"]
@@ -77,7 +77,7 @@ def test_confident_input_creates_no_loop_and_unsure_input_reaches_the_team_queue
     assert json.loads(out["HumanLoopActivationConditionsEvaluationResults"])["Conditions"][0]["EvaluationResult"]
 
     # the worker routes the unsure loop onto its team's queue; the confident input never gets there
-    wait_until(lambda: r.zrange(keys.queue(team), 0, -1) == ["unsure"], message="unsure loop on the queue")
+    wait_until(lambda: r.zrange(keys.queue(team), 0, -1) == [keys.loop_member("unsure")], message="unsure loop on the queue")
     summaries = a2i.list_human_loops(FlowDefinitionArn=flow_arn)["HumanLoopSummaries"]
     assert [s["HumanLoopName"] for s in summaries] == ["unsure"]
     with pytest.raises(a2i.exceptions.ResourceNotFoundException):
@@ -90,8 +90,8 @@ def test_confident_input_creates_no_loop_and_unsure_input_reaches_the_team_queue
     first_unsure = raw.bodies[1]
     assert start(a2i, flow_arn, "unsure", content("It is okay", 0.6, 0))["HumanLoopArn"] == arn
     assert raw.last == first_unsure
-    assert not r.exists(keys.loop("confident"))
-    assert r.zrange(keys.queue(team), 0, -1) == ["unsure"]
+    assert not r.exists(keys.loop(team, "confident"))
+    assert r.zrange(keys.queue(team), 0, -1) == [keys.loop_member("unsure")]
     # an active loop's name with different, activating input still conflicts
     with pytest.raises(a2i.exceptions.ConflictException):
         start(a2i, flow_arn, "unsure", content("It is fine", 0.5, 0))

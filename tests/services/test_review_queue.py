@@ -85,7 +85,7 @@ def team_and_flow(sm, groups=("reviewers",), **flow_kw) -> tuple[str, str, str]:
 
 
 def routed(service: Service, name: str) -> bool:
-    return service.ctx.store.r.hget(keys.loop(name), "routed") == "1"
+    return (service.ctx.store.loops.get(name, ("routed",)) or {}).get("routed") == "1"
 
 
 def scrape(service: Service) -> dict[tuple[str, tuple], float]:
@@ -185,8 +185,8 @@ def test_twenty_reviewers_work_a_thousand_loops_with_task_count_three(service, s
             while True:
                 a = rev.claim()
                 if a is None:
-                    drained = (started_all.is_set() and store.r.zcard(keys.OUTBOX_ROUTE) == 0
-                               and int(store.r.hget(keys.QUEUE_DEPTH, team) or 0) == 0)
+                    drained = (started_all.is_set() and store.stats.read().route_backlog == 0
+                               and int(store.client.hget(keys.team_stats(team), "queued") or 0) == 0)
                     if drained:
                         return
                     with lock:
@@ -218,7 +218,7 @@ def test_twenty_reviewers_work_a_thousand_loops_with_task_count_three(service, s
         t.join(600)
         assert not t.is_alive(), "reviewer thread did not finish"
     worked_in = time.monotonic() - began
-    wait_until(lambda: int(store.r.hget(keys.LOOP_STATS, "Completed") or 0) == loops, timeout=300, interval=0.2,
+    wait_until(lambda: store.stats.read().loops.get("Completed", 0) == loops, timeout=300, interval=0.2,
                message="every loop Completed")
     elapsed = time.monotonic() - began
     print(f"\n{loops} loops x TaskCount {task_count}, {n_reviewers} reviewers: all started after {started_in:.1f}s, "
@@ -240,18 +240,18 @@ def test_twenty_reviewers_work_a_thousand_loops_with_task_count_three(service, s
         assert held <= task_count
     assert set(submits) == {c[2] for c in claims}
     # nothing left behind in Redis
-    assert store.r.zcard(keys.LEASES) == 0
-    assert int(store.r.hget(keys.QUEUE_DEPTH, team) or 0) == 0
-    assert store.r.zcard(keys.queue(team)) == 0
-    assert int(store.r.hget(keys.LOOP_STATS, "InProgress") or 0) == 0
+    assert store.stats.read().leases == 0
+    assert int(store.client.hget(keys.team_stats(team), "queued") or 0) == 0
+    assert store.client.zcard(keys.queue(team)) == 0
+    assert store.stats.read().loops.get("InProgress", 0) == 0
     # every loop Completed (a sample through boto3, all through Redis), with an output.json holding
     # TaskCount answers from TaskCount different reviewers: the ones that claimed it
     a2i = service.client("sagemaker-a2i-runtime")
     for name in names[::10]:
         d = describe(a2i, name)
         assert d["HumanLoopStatus"] == "Completed", d
-        assert d["HumanLoopOutput"]["OutputS3Uri"] == store.r.hget(keys.loop(name), "output_uri")
-    records = store.get_loops(names, ("name", "status", "answers", "output_uri"))
+        assert d["HumanLoopOutput"]["OutputS3Uri"] == store.loops.get(name, ("output_uri",))["output_uri"]
+    records = store.loops.get_many_in(team, names, ("name", "status", "answers", "output_uri"))
     for name, rec in zip(names, records):
         assert rec["status"] == "Completed" and rec["answers"] == str(task_count), rec
         doc = output_document(service, rec["output_uri"])
@@ -260,7 +260,7 @@ def test_twenty_reviewers_work_a_thousand_loops_with_task_count_three(service, s
         assert len(set(workers_of)) == len(workers_of) == task_count
         assert sorted(workers_of) == sorted(c[1] for c in by_loop[name])
         assert all(a["answerContent"] == {"answer": a["workerId"], "loop": name} for a in doc["humanAnswers"])
-        assert [a["workerId"] for a in store.loop_answers(name)] == workers_of
+        assert [a["workerId"] for a in store.loops.answers(name)] == workers_of
     work_shares = Counter(c[1] for c in claims)
     assert len(work_shares) == n_reviewers  # everybody got work
     m = scrape(service)
@@ -286,7 +286,7 @@ def test_a_reviewer_far_ahead_of_the_queue_head_keeps_getting_work(service, sm, 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         list(pool.map(starter, [names[i::4] for i in range(4)]))
     store = service.ctx.store
-    wait_until(lambda: int(store.r.hget(keys.QUEUE_DEPTH, team) or 0) == 2 * len(names), timeout=60,
+    wait_until(lambda: int(store.client.hget(keys.team_stats(team), "queued") or 0) == 2 * len(names), timeout=60,
                message="every loop routed")
     fast, slow, other = Reviewer(service), Reviewer(service), Reviewer(service)
     # slow and other take both assignments of the oldest loop, so it leaves the queue for now
@@ -300,7 +300,7 @@ def test_a_reviewer_far_ahead_of_the_queue_head_keeps_getting_work(service, sm, 
         order.append(a["humanLoopName"])
         assert fast.submit(a["token"]).status_code == 200
     assert sorted(order + [oldest["humanLoopName"]]) == names
-    created = [int(r["created_ms"]) for r in store.get_loops(order, ("created_ms",))]
+    created = [int(store.loops.get(n, ("created_ms",))["created_ms"]) for n in order]
     assert created == sorted(created)  # oldest first
     assert fast.claim() is None  # what is left are the loops the fast reviewer answered
     assert queue_depth(service, team) == len(names) - 1
@@ -330,9 +330,9 @@ def test_lease_without_heartbeat_goes_to_another_reviewer_and_late_submit_is_ref
     assert_lease_not_held(alice.heartbeat(first["token"]))
     assert bob.submit(second["token"], {"answer": "bob"}).status_code == 200
     wait_until(lambda: describe(a2i, name)["HumanLoopStatus"] == "Completed", message="loop Completed")
-    answers = svc.ctx.store.loop_answers(name)
+    answers = svc.ctx.store.loops.answers(name)
     assert [a["workerId"] for a in answers] == [bob.worker_id]
-    assert int(svc.ctx.store.r.hget(keys.COUNTERS, "lease_expiries")) >= 1
+    assert svc.ctx.store.stats.read().counters["lease_expiries"] >= 1
 
 
 def test_heartbeats_keep_the_lease(lease_service):
@@ -383,8 +383,8 @@ def test_heartbeat_never_extends_past_the_task_time_limit(lease_service, redis_s
                                  auth=(b.name, PASSWORD), timeout=10)
             assert resp.status_code == 200, resp.text
             assert resp.json() == {"expiresAt": assignment["deadlineAt"], "deadlineAt": assignment["deadlineAt"]}
-        lease = svc.ctx.store.r.hgetall(keys.lease(assignment["token"]))
-        assert int(lease["expires_ms"]) == int(lease["deadline_ms"]) == int(lease["accepted_ms"]) + 30_000
+        lease = svc.ctx.store.queues.get_lease(assignment["token"])
+        assert lease.expires_ms == lease.deadline_ms == lease.accepted_ms + 30_000
     finally:
         wide.stop()
 
@@ -405,7 +405,7 @@ def test_release_hands_the_assignment_back_at_once_and_not_to_the_releaser(servi
     assert_lease_not_held(alice.submit(a["token"]))
     assert bob.submit(b["token"]).status_code == 200
     wait_until(lambda: describe(a2i, name)["HumanLoopStatus"] == "Completed", message="loop Completed")
-    assert [x["workerId"] for x in svc.ctx.store.loop_answers(name)] == [bob.worker_id]
+    assert [x["workerId"] for x in svc.ctx.store.loops.answers(name)] == [bob.worker_id]
     assert scrape(svc)[("hitl_releases_total", ())] == 1
 
 
@@ -430,8 +430,8 @@ def test_a_lease_on_a_deleted_loop_never_touches_a_new_loop_with_the_same_name(l
     assert resp.status_code == 409 and "second life" not in resp.text
     assert alice.get("/assignments").json() == {"assignments": []}
     # her old lease runs out: nothing goes back to the new loop's queue
-    wait_until(lambda: svc.ctx.store.r.zscore(keys.LEASES, old["token"]) is None, message="old lease reaped")
-    loop = svc.ctx.store.get_loop("reused", ("queued", "leases", "answers"))
+    wait_until(lambda: svc.ctx.store.queues.get_lease(old["token"]) is None, message="old lease reaped")
+    loop = svc.ctx.store.loops.get("reused", ("queued", "leases", "answers"))
     assert {k: loop[k] for k in ("queued", "leases", "answers")} == {"queued": "1", "leases": "0", "answers": "0"}
     assert queue_depth(svc, team) == 1
     assert_lease_not_held(alice.submit(old["token"]))
@@ -439,7 +439,7 @@ def test_a_lease_on_a_deleted_loop_never_touches_a_new_loop_with_the_same_name(l
     assert new["humanLoopName"] == "reused" and bob.claim() is None
     assert bob.submit(new["token"], {"answer": "bob"}).status_code == 200
     wait_until(lambda: describe(a2i, "reused")["HumanLoopStatus"] == "Completed", message="new loop Completed")
-    assert [a["workerId"] for a in svc.ctx.store.loop_answers("reused")] == [bob.worker_id]
+    assert [a["workerId"] for a in svc.ctx.store.loops.answers("reused")] == [bob.worker_id]
 
 
 # ---- loop lifecycle with work out ---------------------------------------------------------------
@@ -465,10 +465,10 @@ def test_expired_loop_fails_withdraws_queued_work_and_keeps_answers(service, sm,
     d2 = describe(a2i, untouched)
     assert d2["FailureCode"] == "Expired" and "HumanLoopOutput" not in d2
     assert queue_depth(service, team) == 0
-    assert service.ctx.store.r.zcard(keys.queue(team)) == 0
+    assert service.ctx.store.client.zcard(keys.queue(team)) == 0
     assert carol.claim() is None
     assert_lease_not_held(bob.submit(held["token"]), "Failed")
-    assert len(service.ctx.store.loop_answers(answered)) == 1
+    assert len(service.ctx.store.loops.answers(answered)) == 1
 
 
 def test_stop_without_a_lease_out_is_immediate(service, sm, a2i, worker):
@@ -569,7 +569,7 @@ def test_delete_flow_definition_stops_its_loops_then_removes_it(service, sm, a2i
 
 
 def test_delete_flow_definition_survives_a_lost_retire_message(service, sm, a2i, worker_factory):
-    _, flow, flow_arn = team_and_flow(sm, task_count=1)
+    team, flow, flow_arn = team_and_flow(sm, task_count=1)
     names = [start(a2i, flow_arn, f"orphan-{i}") for i in range(3)]
     sm.delete_flow_definition(FlowDefinitionName=flow)  # no worker runs yet
     broker = redis.Redis.from_url(service.settings.broker_url)
@@ -578,7 +578,7 @@ def test_delete_flow_definition_survives_a_lost_retire_message(service, sm, a2i,
     worker_factory(service.settings, beat=True)
     wait_until(lambda: _flow_gone(sm, flow), message="flow definition removed by the outbox sweep")
     assert {describe(a2i, n)["HumanLoopStatus"] for n in names} == {"Stopped"}
-    assert service.ctx.store.r.zcard(keys.PREFIX + "outbox:retire") == 0
+    assert service.ctx.store.client.zcard(keys.outbox_retire(team)) == 0
 
 
 def _flow_gone(sm, flow: str) -> bool:

@@ -88,18 +88,15 @@ def full_log(worker) -> str:
 
 def assert_routed_exactly_once(service, team: str, names: list[str], task_count: int) -> None:
     store = service.ctx.store
-    rows = store.get_loops(names, ("routed", "queued", "created_ms", "status"))
-    pipe = store.r.pipeline(transaction=False)
-    for name in names:
-        pipe.zscore(keys.queue(team), name)
-    scores = pipe.execute()
+    rows = store.loops.get_many_in(team, names, ("routed", "queued", "created_ms", "status"))
+    scores = [store.client.zscore(keys.queue(team), keys.loop_member(name)) for name in names]
     for name, row, score in zip(names, rows, scores):
         assert row["status"] == "InProgress", (name, row)
         assert row["routed"] == "1" and int(row["queued"]) == task_count, (name, row)
         assert score == int(row["created_ms"]), (name, score)
-    assert store.r.zcard(keys.queue(team)) == len(names)
-    assert int(store.r.hget(keys.QUEUE_DEPTH, team)) == len(names) * task_count
-    assert store.r.zcard(keys.OUTBOX_ROUTE) == 0
+    assert store.client.zcard(keys.queue(team)) == len(names)
+    assert int(store.client.hget(keys.team_stats(team), "queued")) == len(names) * task_count
+    assert store.stats.read().route_backlog == 0
     assert depth_metric(service, team) == len(names) * task_count
 
 
@@ -131,17 +128,17 @@ def test_worker_sigkilled_mid_routing_still_routes_each_loop_exactly_once(servic
     names = [f"kill-{i:04d}" for i in range(400)]
     start_many(service, flow_arn, names)  # no worker yet: the loops wait in the route outbox
     store = service.ctx.store
-    assert store.r.zcard(keys.OUTBOX_ROUTE) == len(names)
+    assert store.stats.read().route_backlog == len(names)
     # one drain message serves every start that arrives while it is pending
     assert 1 <= broker_route_messages(service) < len(names)
 
     # a batch of one loop per script call makes the drain slow enough to be killed half-way
     slow = dataclasses.replace(service.settings, route_batch_size=1)
     doomed = worker_factory(slow, beat=True, concurrency=1)
-    wait_until(lambda: store.r.zcard(keys.queue(team)) > 2, interval=0.005, message="routing under way")
+    wait_until(lambda: store.client.zcard(keys.queue(team)) > 2, interval=0.005, message="routing under way")
     doomed.kill()
     killed_at = time.time()
-    routed_before_kill = store.r.zcard(keys.queue(team))
+    routed_before_kill = store.client.zcard(keys.queue(team))
     assert 0 < routed_before_kill < len(names), "the worker was not killed in the middle of routing"
     held = unacked_route_task_ids(service)
     assert held, "the dead worker held no unacknowledged route message"
@@ -150,7 +147,7 @@ def test_worker_sigkilled_mid_routing_still_routes_each_loop_exactly_once(servic
     # gets it again (besides the outbox sweep asking for a drain of loops still not routed)
     time.sleep(max(0.0, killed_at + service.settings.broker_visibility_timeout + 0.5 - time.time()))
     survivor = worker_factory(service.settings, beat=True, concurrency=4)
-    wait_until(lambda: store.r.zcard(keys.OUTBOX_ROUTE) == 0 and broker_route_messages(service) == 0,
+    wait_until(lambda: store.stats.read().route_backlog == 0 and broker_route_messages(service) == 0,
                timeout=60, interval=0.1, message="every route message handled")
     assert_routed_exactly_once(service, team, names, 2)
     survivor_log = full_log(survivor)
@@ -190,7 +187,7 @@ def test_route_messages_lost_by_the_broker_are_recovered_by_the_outbox_sweep(ser
     assert b.delete("hitl") == 1  # the broker lost every message
     b.close()
     worker = worker_factory(service.settings, beat=True)
-    wait_until(lambda: service.ctx.store.r.zcard(keys.OUTBOX_ROUTE) == 0 and broker_route_messages(service) == 0,
+    wait_until(lambda: service.ctx.store.stats.read().route_backlog == 0 and broker_route_messages(service) == 0,
                timeout=30, message="outbox sweep routed the loops")
     assert_routed_exactly_once(service, team, names, 1)
     assert all(route_outcomes(full_log(worker))[(n, "routed")] == 1 for n in names)

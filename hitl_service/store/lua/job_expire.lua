@@ -1,3 +1,4 @@
+-- use: job_lib
 -- ARGV now, limit
 -- Objects past TaskAvailabilityLifetimeInSeconds (or of a stopped job) leave the queue: with answers
 -- they go to consolidation, without any they fail (or, when the job was stopped, stay unlabelled).

@@ -1,0 +1,238 @@
+"""Human loops: each is a work item of kind ``loop`` in its flow's team slot.
+
+``hitl:loopref:<name>`` says which team's slot holds the loop called ``name``; it is reserved as a
+separate, idempotent step before the start script runs in that slot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+
+from hitl_service.domain.states import (
+    CloseOutcome, DeleteOutcome, FinishOutcome, RouteOutcome, StartOutcome, StopOutcome)
+from hitl_service.store import keys
+from hitl_service.store.base import Part
+from hitl_service.store.resources import ResourceStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class StartResult:
+    outcome: StartOutcome
+    conditions: str = ""          # EVALUATE: the flow's activation conditions
+    flow_status: str = ""         # FLOW_STATUS: the flow's status
+    wake_router: bool = False     # CREATED: no route drain is under way, ask for one
+
+
+@dataclasses.dataclass(frozen=True)
+class StopResult:
+    outcome: StopOutcome
+    status: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class DeleteLoopResult:
+    outcome: DeleteOutcome
+    status: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class StartRequest:
+    """What StartHumanLoop stores besides the flow's own fields."""
+
+    name: str
+    flow: str
+    input: str
+    input_sha: str
+    classifiers: str
+    activation: str
+    conditions_sha1: str
+
+
+def _stored_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
+    # the name is the key's own, not a stored field; `status` is always set, so it tells existence
+    return ("status",) + tuple(f for f in fields if f not in ("name", "status"))
+
+
+class LoopStore(Part):
+    """Start, read, route, stop, finish and delete human loops."""
+
+    def __init__(self, client, scripts, resources: ResourceStore):
+        super().__init__(client, scripts)
+        self.resources = resources
+
+    def team_of(self, name: str) -> str | None:
+        return self.r.get(keys.loop_ref(name))
+
+    # ---- start -------------------------------------------------------------------------------
+
+    def _reserve_name(self, name: str, team: str) -> bool:
+        """Point the loop's name at ``team``'s slot; False when a loop of that name lives elsewhere."""
+        held = self.scripts.claim_ref(keys=[keys.loop_ref(name)], args=[team, ""])
+        if held == team:
+            return True
+        if self.r.exists(keys.loop(held, name)):
+            return False
+        return self.scripts.claim_ref(keys=[keys.loop_ref(name)], args=[team, held]) == team
+
+    def start(self, req: StartRequest, *, now: int, wake_ttl_ms: int) -> StartResult:
+        """Store the loop (or recognise an identical repeat) and put it in the route outbox."""
+        fresh = False
+        for _ in range(3):
+            loc = self.resources.locate_flow(req.flow, fresh=fresh)
+            if loc is None:
+                return StartResult(StartOutcome.NO_FLOW)
+            if not self._reserve_name(req.name, loc.team):
+                return StartResult(StartOutcome.CONFLICT)
+            member = keys.loop_member(req.name)
+            reply = self.scripts.start_loop(
+                keys=[*keys.team_keys(loc.team), keys.loop(loc.team, req.name), keys.flow(loc.team, req.flow),
+                      keys.flow_loops(loc.team, loc.flow_id)],
+                args=[member, req.input, req.input_sha, req.classifiers, now, req.activation, wake_ttl_ms,
+                      req.conditions_sha1, loc.flow_id, keys.index_member(now, req.name)])
+            outcome = StartOutcome(reply[0])
+            if outcome in (StartOutcome.RETRY, StartOutcome.NO_FLOW) and not fresh:
+                # the remembered location may be stale (flow deleted or re-created): read it again
+                self.resources.forget_flow(req.flow)
+                fresh = True
+                continue
+            if outcome is StartOutcome.RETRY:
+                continue
+            if outcome is StartOutcome.EVALUATE:
+                return StartResult(outcome, conditions=reply[1])
+            if outcome is StartOutcome.FLOW_STATUS:
+                return StartResult(outcome, flow_status=reply[1])
+            if outcome is StartOutcome.CREATED:
+                return StartResult(outcome, wake_router=bool(reply[1]))
+            return StartResult(outcome)
+        return StartResult(StartOutcome.RETRY)
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def get(self, name: str, fields: tuple[str, ...] | None = None) -> dict | None:
+        """The loop's record (or the named fields of it) with its ``name``; None if there is no such loop."""
+        team = self.team_of(name)
+        if not team:
+            return None
+        return self.get_in(team, name, fields)
+
+    def get_in(self, team: str, name: str, fields: tuple[str, ...] | None = None) -> dict | None:
+        """get() when the loop's team is known."""
+        if fields:
+            stored = _stored_fields(fields)
+            values = self.r.hmget(keys.loop(team, name), stored)
+            if values[0] is None:
+                return None
+            data = dict(zip(stored, values))
+        else:
+            data = self.r.hgetall(keys.loop(team, name))
+            if not data:
+                return None
+        data["name"] = name
+        return data
+
+    def get_many_in(self, team: str, names: list[str], fields: tuple[str, ...]) -> list[dict | None]:
+        """Fields of several loops of one team, in order (None for a missing loop)."""
+        stored = _stored_fields(fields)
+        pipe = self.r.pipeline(transaction=False)
+        for n in names:
+            pipe.hmget(keys.loop(team, n), stored)
+        return [None if v[0] is None else dict(zip(stored, v), name=n) for n, v in zip(names, pipe.execute())]
+
+    def answers(self, name: str, team: str | None = None) -> list[dict]:
+        """The loop's answers in submission order (``team`` saves looking it up)."""
+        team = team or self.team_of(name)
+        if not team:
+            return []
+        return [json.loads(a) for a in self.r.lrange(keys.loop_answers(team, name), 0, -1)]
+
+    # ---- routing -----------------------------------------------------------------------------
+
+    def route(self, name: str) -> RouteOutcome:
+        """Put one loop's assignments on its team's queue (once)."""
+        team = self.team_of(name)
+        if not team:
+            return RouteOutcome.MISSING
+        member = keys.loop_member(name)
+        reply = self.scripts.route_items(keys=[*keys.team_keys(team), keys.loop(team, name)], args=[member])
+        return RouteOutcome(reply[0])
+
+    def route_pending(self, team: str, limit: int) -> list[tuple[str, RouteOutcome]]:
+        """Route up to ``limit`` items waiting in the team's route outbox: (member, outcome) each."""
+        members = self.r.zrange(keys.outbox_route(team), 0, limit - 1)
+        if not members:
+            # also clears a wake flag left by a drain whose outbox emptied meanwhile
+            self.scripts.route_items(keys=keys.team_keys(team), args=[])
+            return []
+        reply = self.scripts.route_items(keys=[*keys.team_keys(team), *[keys.item(team, m) for m in members]],
+                                         args=members)
+        return [(m, RouteOutcome(o)) for m, o in zip(members, reply)]
+
+    # ---- closing -----------------------------------------------------------------------------
+
+    def stop(self, name: str, now: int) -> StopResult:
+        team = self.team_of(name)
+        if not team:
+            return StopResult(StopOutcome.MISSING)
+        outcome, status = self.scripts.stop_loop(
+            keys=[*keys.team_keys(team), keys.loop(team, name)], args=[keys.loop_member(name), now])
+        return StopResult(StopOutcome(outcome), status)
+
+    def expire_due(self, team: str, now: int, limit: int, reason: str) -> dict[str, CloseOutcome]:
+        """Close the team's items whose lifetime passed: member -> what closing led to."""
+        due = self.r.zrangebyscore(keys.expiry(team), "-inf", now, start=0, num=limit)
+        out = {}
+        for member in due:
+            outcome = self.scripts.expire_item(keys=[*keys.team_keys(team, keys.member_kind(member)),
+                                                     keys.item(team, member)], args=[member, now, reason])
+            out[member] = CloseOutcome(outcome)
+        return out
+
+    def finish(self, team: str, name: str, output_uri: str, now: int) -> FinishOutcome:
+        """Make a closed loop terminal (after its output.json is written); clears its finalize entry."""
+        return FinishOutcome(self.scripts.finish_item(
+            keys=[*keys.team_keys(team), keys.loop(team, name), keys.finalize_attempts(team)],
+            args=[keys.loop_member(name), output_uri, now]))
+
+    def finalize_failed(self, team: str, name: str, next_score_ms: int) -> int:
+        """Count a failed output write and reschedule the loop's finalize entry; the attempt number."""
+        return int(self.scripts.finalize_failed(
+            keys=[*keys.team_keys(team), keys.finalize_attempts(team)], args=[keys.loop_member(name), next_score_ms]))
+
+    def finalize_attempts(self, team: str, name: str) -> int:
+        """Failed output writes of the loop so far."""
+        return int(self.r.hget(keys.finalize_attempts(team), keys.loop_member(name)) or 0)
+
+    def webhooks(self, team: str, name: str) -> str:
+        """The loop's own webhook endpoints (JSON)."""
+        return self.r.hget(keys.loop(team, name), "webhooks") or "[]"
+
+    def drop_finalize_entry(self, team: str, name: str) -> None:
+        """Forget a finalize entry whose loop is gone."""
+        self.finish(team, name, "", 0)
+
+    def delete(self, name: str) -> DeleteLoopResult:
+        """Delete a finished loop's record, then free its name."""
+        team = self.team_of(name)
+        if not team:
+            return DeleteLoopResult(DeleteOutcome.MISSING)
+        member = keys.loop_member(name)
+        for _ in range(5):
+            head = self.r.hmget(keys.loop(team, name), ("flow_id", "created_ms"))
+            if head[0] is None:
+                return DeleteLoopResult(DeleteOutcome.MISSING)
+            workers = sorted(self.r.smembers(keys.loop_workers(team, name)))
+            outcome, status = self.scripts.delete_loop(
+                keys=[*keys.team_keys(team), keys.loop(team, name), keys.loop_answers(team, name),
+                      keys.loop_workers(team, name), keys.flow_loops(team, head[0]),
+                      keys.deleted_loop_event(team, name), *[keys.worked(team, w) for w in workers]],
+                args=[member, head[0], keys.index_member(int(head[1]), name)])
+            if outcome != "retry":
+                break
+        outcome = DeleteOutcome(outcome)
+        if outcome is DeleteOutcome.DELETED:
+            self.scripts.release_ref(keys=[keys.loop_ref(name)], args=[team])
+        return DeleteLoopResult(outcome, status)

@@ -1,0 +1,33 @@
+-- use: lib_items
+-- use: lib_leases
+-- Lease one assignment of the item the caller picked (claim_pick), if it is still queued and still
+-- new to the worker. KEYS[16] cursors, KEYS[17] the worker's worked-on set in this team.
+-- ARGV member, worker, now, window_ms, lease_id, queue score as claim_pick read it
+local CURSORS, WORKED = KEYS[16], KEYS[17]
+local member, worker, now, window, lease_id = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+if not redis.call('ZSCORE', QUEUE, member) or redis.call('SISMEMBER', WORKED, member) == 1 then
+  return {'retry'}
+end
+local s = redis.call('HMGET', ITEM, 'status', 'target', 'queued', 'time_limit', 'created_ms')
+if s[1] ~= 'InProgress' or s[2] ~= '' or tonumber(s[3] or '0') <= 0 then
+  -- should not happen (stop and expiry withdraw queued work): repair the queue, the caller looks again
+  redis.call('ZREM', QUEUE, member)
+  return {'retry'}
+end
+if tonumber(ARGV[6]) > tonumber(redis.call('HGET', CURSORS, worker) or '-1') then
+  redis.call('HSET', CURSORS, worker, ARGV[6])
+end
+local queued = redis.call('HINCRBY', ITEM, 'queued', -1)
+if queued <= 0 then redis.call('ZREM', QUEUE, member) end
+redis.call('HINCRBY', STATS, 'queued', -1)
+redis.call('HINCRBY', ITEM, 'leases', 1)
+redis.call('SADD', WORKERS, worker)
+redis.call('SADD', WORKED, member)
+local deadline = now + tonumber(s[4]) * 1000
+local expires = math.min(now + window, deadline)
+redis.call('HSET', LEASE, 'item', member, 'worker', worker, 'accepted_ms', now, 'deadline_ms', deadline,
+           'expires_ms', expires, 'item_created', s[5])
+redis.call('ZADD', LEASES, expires, lease_id)
+redis.call('SADD', WORKER_LEASES, lease_id)
+redis.call('HINCRBY', STATS, 'claims', 1)
+return {'claimed', expires, deadline}

@@ -1,0 +1,66 @@
+-- Shared by every script that changes work items. KEYS[1..9] are the team keys (keys.team_keys):
+-- the queue, the team's counters, the expiry index, the lease index, the route outbox, the finalize
+-- outbox and its pending-since index for the item's kind, the event outbox and the route wake flag.
+local QUEUE, STATS, EXPIRY, LEASES = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local OUT_ROUTE, OUT_FINALIZE, PENDING_SINCE = KEYS[5], KEYS[6], KEYS[7]
+local OUT_EVENTS, ROUTE_AWAKE = KEYS[8], KEYS[9]
+
+-- counters are per kind and status, e.g. 'loop:InProgress'
+local function set_status(ik, old, new)
+  local kind = redis.call('HGET', ik, 'kind') or 'loop'
+  redis.call('HSET', ik, 'status', new)
+  redis.call('HINCRBY', STATS, kind .. ':' .. old, -1)
+  redis.call('HINCRBY', STATS, kind .. ':' .. new, 1)
+end
+
+-- put a stored item's task_count assignments on the queue, once (the `routed` flag)
+local function route_one(ik, member)
+  local l = redis.call('HMGET', ik, 'status', 'target', 'routed', 'task_count', 'created_ms')
+  redis.call('ZREM', OUT_ROUTE, member)
+  if not l[1] then return 'missing' end
+  if l[3] == '1' then return 'already' end
+  redis.call('HSET', ik, 'routed', 1)
+  if l[1] ~= 'InProgress' or l[2] ~= '' then return 'closed' end
+  redis.call('ZADD', QUEUE, l[5], member)
+  redis.call('HSET', ik, 'queued', l[4])
+  redis.call('HINCRBY', STATS, 'queued', tonumber(l[4]))
+  return 'routed'
+end
+
+-- take every queued assignment of an item off the queue
+local function withdraw_queued(ik, member)
+  local queued = tonumber(redis.call('HGET', ik, 'queued') or '0')
+  if queued > 0 then
+    redis.call('ZREM', QUEUE, member)
+    redis.call('HINCRBY', STATS, 'queued', -queued)
+    redis.call('HSET', ik, 'queued', 0)
+  end
+end
+
+-- the item reaches a terminal status: from now on it is visible as such
+local function finish_item(ik, member, status, now, output_uri)
+  local old = redis.call('HGET', ik, 'status')
+  if old ~= status then set_status(ik, old, status) end
+  redis.call('HSET', ik, 'finished_ms', now, 'target', status)
+  if output_uri ~= '' then redis.call('HSET', ik, 'output_uri', output_uri) end
+  redis.call('ZREM', OUT_FINALIZE, member)
+  redis.call('ZREM', PENDING_SINCE, member)
+  redis.call('ZREM', EXPIRY, member)
+  if (redis.call('HGET', ik, 'kind') or 'loop') == 'loop' then redis.call('ZADD', OUT_EVENTS, now, member) end
+end
+
+-- no more work will be accepted for the item. A loop without answers has no output to write, so it
+-- is terminal at once; otherwise the item waits in its kind's finalize outbox for its producer.
+local function close_item(ik, member, target, code, reason, now)
+  withdraw_queued(ik, member)
+  redis.call('HSET', ik, 'target', target, 'failure_code', code, 'failure_reason', reason)
+  redis.call('ZREM', EXPIRY, member)
+  local answers = tonumber(redis.call('HGET', ik, 'answers') or '0')
+  if answers == 0 and (redis.call('HGET', ik, 'kind') or 'loop') == 'loop' then
+    finish_item(ik, member, target, now, '')
+    return 'finished'
+  end
+  redis.call('ZADD', OUT_FINALIZE, now, member)
+  redis.call('ZADD', PENDING_SINCE, 'NX', now, member)
+  return 'finalize'
+end

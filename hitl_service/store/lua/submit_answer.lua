@@ -1,0 +1,30 @@
+-- use: lib_items
+-- use: lib_leases
+-- Store the lease holder's answer; the item's last answer closes it.
+-- ARGV lease_id, worker, now, answer_json, member
+local lease_id, worker, now, member = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[5]
+local l = live_lease(member)
+if not l then return {'nolease', '', ''} end
+if l[2] ~= worker then return {'notyours', '', ''} end
+if tonumber(l[3]) < now then return {'expired', '', expire_lease(lease_id, now)} end
+local s = redis.call('HMGET', ITEM, 'status', 'target', 'task_count', 'created_ms')
+local current = s[1] and same_item(l[5], s[4])
+if not current or s[2] ~= '' or (s[1] ~= 'InProgress' and s[1] ~= 'Stopping') then
+  drop_lease(lease_id)
+  if not current then return {'closed', 'deleted', ''} end
+  redis.call('HINCRBY', ITEM, 'leases', -1)
+  return {'closed', shown_status(s), ''}
+end
+redis.call('RPUSH', ANSWERS, ARGV[4])
+local answers = redis.call('HINCRBY', ITEM, 'answers', 1)
+local leases = redis.call('HINCRBY', ITEM, 'leases', -1)
+drop_lease(lease_id)
+redis.call('HINCRBY', STATS, 'submits', 1)
+local outcome = ''
+if s[1] == 'Stopping' then
+  -- a stop was requested: the item ends Stopped (with this answer in its output) once no lease is out
+  if leases <= 0 then outcome = close_item(ITEM, member, 'Stopped', '', '', now) end
+elseif answers >= tonumber(s[3]) then
+  outcome = close_item(ITEM, member, 'Completed', '', '', now)
+end
+return {'ok', outcome, ''}

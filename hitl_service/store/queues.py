@@ -1,0 +1,260 @@
+"""A team's queue of work items: claim, heartbeat, release, submit, and expired leases.
+
+Every step runs in one team's slot. A claim over several teams picks a candidate in each team
+(read-only, pipelined), then leases the oldest; a candidate taken meanwhile makes it look again.
+Lease tokens are ``<team>.<random>`` so that a token alone finds its slot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+
+from hitl_service.domain.states import ClaimOutcome, CloseOutcome, LeaseOutcome
+from hitl_service.store import keys
+from hitl_service.store.base import Part
+
+log = logging.getLogger(__name__)
+
+CLAIM_ATTEMPTS = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class Lease:
+    lease_id: str
+    team: str
+    member: str              # the work item (``loop:<name>`` for a human loop)
+    worker: str
+    accepted_ms: int
+    expires_ms: int
+    deadline_ms: int
+    item_created: str
+
+    @property
+    def kind(self) -> str:
+        return keys.member_kind(self.member)
+
+    @property
+    def name(self) -> str:
+        """The item's name within its kind (for a loop: the loop name)."""
+        return keys.member_name(self.member)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClosedItem:
+    """A work item a queue step closed: FINALIZE means its producer must now finish it."""
+
+    team: str
+    member: str
+    outcome: CloseOutcome
+
+    @property
+    def kind(self) -> str:
+        return keys.member_kind(self.member)
+
+    @property
+    def name(self) -> str:
+        return keys.member_name(self.member)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClaimResult:
+    outcome: ClaimOutcome
+    lease: Lease | None = None
+    closed: tuple[ClosedItem, ...] = ()     # items that leases reaped on the way closed
+
+
+@dataclasses.dataclass(frozen=True)
+class LeaseResult:
+    outcome: LeaseOutcome
+    status: str = ""                  # CLOSED: the status the holder is told about
+    expires_ms: int = 0               # heartbeat
+    deadline_ms: int = 0
+    member: str = ""                  # submit: the item answered
+    closed: ClosedItem | None = None  # the step closed the item (submit, or a release/expiry)
+
+
+def parse_token(lease_id: str) -> str | None:
+    """The team of a lease token, or None for a malformed one."""
+    team, dot, rest = lease_id.partition(".")
+    return team if dot and team and rest else None
+
+
+class QueueStore(Part):
+    """Reviewer work on team queues."""
+
+    def _lease_keys(self, team: str, lease_id: str, member: str, worker: str) -> list[str]:
+        return [*keys.team_keys(team, keys.member_kind(member)), keys.lease(team, lease_id),
+                keys.lease_ended(team, lease_id), keys.item(team, member), keys.item_answers(team, member),
+                keys.worker_leases(team, worker), keys.item_workers(team, member)]
+
+    def _closed(self, team: str, member: str, outcome: str) -> ClosedItem | None:
+        return ClosedItem(team, member, CloseOutcome(outcome)) if outcome else None
+
+    # ---- claim -------------------------------------------------------------------------------
+
+    def claim(self, worker: str, teams: list[str], *, now: int, window_ms: int, max_scan: int) -> ClaimResult:
+        """Lease the oldest assignment of ``teams`` the worker has not worked on."""
+        closed: list[ClosedItem] = []
+        for _ in range(CLAIM_ATTEMPTS):
+            picks = self._pick(worker, teams, now, max_scan)
+            overdue = [t for t, pick in zip(teams, picks) if pick[2]]
+            if overdue:
+                # expired leases give their assignments back first, then look again
+                for t in overdue:
+                    closed.extend(self.reap(t, now, 20))
+                picks = self._pick(worker, teams, now, max_scan)
+            best = None
+            for t, (member, raw, _) in zip(teams, picks):
+                if member and (best is None or float(raw) < best[2]):
+                    best = (t, member, float(raw), raw)
+            if best is None:
+                return ClaimResult(ClaimOutcome.EMPTY, closed=tuple(closed))
+            team, member, _, raw = best
+            lease_id = f"{team}.{secrets.token_urlsafe(18)}"
+            reply = self.scripts.claim_item(
+                keys=[*self._lease_keys(team, lease_id, member, worker), keys.cursors(team), keys.worked(team, worker)],
+                args=[member, worker, now, window_ms, lease_id, raw])
+            if reply[0] == ClaimOutcome.CLAIMED:
+                lease = self.get_lease(lease_id)
+                if lease is not None:
+                    return ClaimResult(ClaimOutcome.CLAIMED, lease, tuple(closed))
+        return ClaimResult(ClaimOutcome.RETRY, closed=tuple(closed))
+
+    def _pick(self, worker: str, teams: list[str], now: int, max_scan: int) -> list:
+        """Each team's candidate (member, raw score, overdue leases?): one round trip on one Redis."""
+        def call(t, client=None):
+            return self.scripts.claim_pick(keys=[keys.queue(t), keys.cursors(t), keys.worked(t, worker),
+                                                 keys.team_leases(t)], args=[worker, max_scan, now], client=client)
+
+        if self.clustered or len(teams) == 1:
+            return [call(t) for t in teams]
+        pipe = self.r.pipeline(transaction=False)
+        for t in teams:
+            call(t, pipe)
+        return pipe.execute()
+
+    # ---- leases ------------------------------------------------------------------------------
+
+    def get_lease(self, lease_id: str) -> Lease | None:
+        team = parse_token(lease_id)
+        if team is None:
+            return None
+        raw = self.r.hgetall(keys.lease(team, lease_id))
+        if not raw:
+            return None
+        return Lease(lease_id, team, raw["item"], raw["worker"], int(raw["accepted_ms"]), int(raw["expires_ms"]),
+                     int(raw["deadline_ms"]), raw.get("item_created", ""))
+
+    def lease_expired_marker(self, lease_id: str) -> bool:
+        """Whether the lease ended because it expired (kept a day, so its holder can be told)."""
+        team = parse_token(lease_id)
+        return bool(team) and self.r.get(keys.lease_ended(team, lease_id)) == "expired"
+
+    def _holder_step(self, lease_id: str, worker: str):
+        """The lease's team and item for a step by ``worker``, or the refusal."""
+        team = parse_token(lease_id)
+        if team is None:
+            return None, LeaseResult(LeaseOutcome.NO_LEASE)
+        member, holder = self.r.hmget(keys.lease(team, lease_id), ("item", "worker"))
+        if member is None:
+            return None, LeaseResult(LeaseOutcome.NO_LEASE)
+        if holder != worker:
+            return None, LeaseResult(LeaseOutcome.NOT_YOURS)
+        return (team, member), None
+
+    def extend(self, lease_id: str, worker: str, *, now: int, window_ms: int) -> LeaseResult:
+        """Heartbeat: the lease ends ``window_ms`` from now, never past the task deadline."""
+        found, refusal = self._holder_step(lease_id, worker)
+        if refusal:
+            return refusal
+        team, member = found
+        reply = self.scripts.extend_lease(keys=self._lease_keys(team, lease_id, member, worker),
+                                          args=[lease_id, worker, now, window_ms, member])
+        outcome = LeaseOutcome(reply[0])
+        if outcome is LeaseOutcome.OK:
+            return LeaseResult(outcome, expires_ms=int(reply[1]), deadline_ms=int(reply[2]), member=member)
+        if outcome is LeaseOutcome.EXPIRED:
+            return LeaseResult(outcome, member=member, closed=self._closed(team, reply[2], "finalize" if reply[2] else ""))
+        return LeaseResult(outcome, status=reply[1] if len(reply) > 1 else "", member=member)
+
+    def release(self, lease_id: str, worker: str, *, now: int) -> LeaseResult:
+        """Hand the assignment back to the queue at once."""
+        found, refusal = self._holder_step(lease_id, worker)
+        if refusal:
+            return refusal
+        team, member = found
+        outcome, to_finalize = self.scripts.release_lease(keys=self._lease_keys(team, lease_id, member, worker),
+                                                          args=[lease_id, worker, now, member])
+        return LeaseResult(LeaseOutcome(outcome), member=member,
+                           closed=self._closed(team, to_finalize, "finalize" if to_finalize else ""))
+
+    def submit(self, lease_id: str, worker: str, *, now: int, answer_json: str) -> LeaseResult:
+        """Store the holder's answer; the item's last answer closes it (see LeaseResult.closed)."""
+        found, refusal = self._holder_step(lease_id, worker)
+        if refusal:
+            return refusal
+        team, member = found
+        outcome, detail, to_finalize = self.scripts.submit_answer(
+            keys=self._lease_keys(team, lease_id, member, worker), args=[lease_id, worker, now, answer_json, member])
+        outcome = LeaseOutcome(outcome)
+        if outcome is LeaseOutcome.OK:
+            return LeaseResult(outcome, member=member, closed=self._closed(team, member, detail))
+        if outcome is LeaseOutcome.EXPIRED:
+            return LeaseResult(outcome, member=member, closed=self._closed(team, to_finalize, "finalize" if to_finalize else ""))
+        return LeaseResult(outcome, status=detail, member=member)
+
+    def reap(self, team: str, now: int, limit: int) -> list[ClosedItem]:
+        """Expire the team's overdue leases (their assignments go back to the queue)."""
+        due = self.r.zrangebyscore(keys.team_leases(team), "-inf", now - 1, start=0, num=limit)
+        closed = []
+        for lease_id in due:
+            member, worker = self.r.hmget(keys.lease(team, lease_id), ("item", "worker"))
+            if member is None:
+                self.r.zrem(keys.team_leases(team), lease_id)
+                continue
+            _, to_finalize = self.scripts.reap_lease(keys=self._lease_keys(team, lease_id, member, worker),
+                                                     args=[lease_id, now, member])
+            if to_finalize:
+                closed.append(ClosedItem(team, to_finalize, CloseOutcome.FINALIZE))
+        return closed
+
+    def has_overdue_leases(self, team: str, now: int) -> bool:
+        return bool(self.r.zrangebyscore(keys.team_leases(team), "-inf", now - 1, start=0, num=1))
+
+    def worker_lease_ids(self, worker: str, teams: list[str]) -> list[str]:
+        pipe = self.r.pipeline(transaction=False)
+        for t in teams:
+            pipe.smembers(keys.worker_leases(t, worker))
+        return sorted(i for ids in pipe.execute() for i in ids)
+
+    def forget_worker(self, worker: str) -> None:
+        """Drop a removed reviewer's queue positions and worked-on sets in every team."""
+        for t in self.work_teams():
+            self.r.hdel(keys.cursors(t), worker)
+            self.r.delete(keys.worked(t, worker))
+
+    # ---- reads for pages and metrics ----------------------------------------------------------
+
+    def overview(self, teams: list[str]) -> list[tuple[str, int, float | None]]:
+        """Per team: assignments waiting and the queue score (creation ms) of the oldest waiting item."""
+        pipe = self.r.pipeline(transaction=False)
+        for t in teams:
+            pipe.hget(keys.team_stats(t), "queued")
+            pipe.zrange(keys.queue(t), 0, 0, withscores=True)
+        replies = pipe.execute()
+        rows = []
+        for i, t in enumerate(teams):
+            depth, head = replies[2 * i], replies[2 * i + 1]
+            rows.append((t, int(depth or 0), head[0][1] if head else None))
+        return rows
+
+    def record_claim_latency(self, bucket: str, seconds: float) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        pipe.hincrby(keys.CLAIM_HISTOGRAM, bucket, 1)
+        pipe.hincrbyfloat(keys.CLAIM_HISTOGRAM, "sum", seconds)
+        pipe.execute()
+
+    def claim_histogram(self) -> dict[str, str]:
+        return self.r.hgetall(keys.CLAIM_HISTOGRAM)

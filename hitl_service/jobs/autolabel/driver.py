@@ -82,15 +82,22 @@ def _start_child(ctx, job: dict, state: dict, objs: list[DataObject], ids: list[
              len(ids))
 
 
-def _collect_child(ctx, job: dict, state: dict, storage) -> str | None:
+def _content_key(line: dict) -> str:
+    return json.dumps(line, sort_keys=True, separators=(",", ":"))
+
+
+def _collect_child(ctx, job: dict, state: dict, objs: list[DataObject], storage) -> str | None:
     """Read a finished round's labels into the state; a failure reason when the round failed."""
     child = ctx.store.jobs.get(state["child"])
     if child["status"] == LabelingJobStatus.FAILED.value:
         return f"automated labeling round {state['round']} ({state['child']}) failed: {child['failure_reason']}"
     attr = job["attribute"]
     lines = [json.loads(x) for x in storage.get(*split_uri(child["output_uri"])).decode().splitlines() if x.strip()]
-    for oid, line in zip(state["asked"], lines):
-        if attr in line:
+    # match output lines to objects by their input content rather than by position
+    by_content = {_content_key(objs[i].line): i for i in state["asked"]}
+    for line in lines:
+        oid = by_content.get(_content_key({k: v for k, v in line.items() if k not in (attr, f"{attr}-metadata")}))
+        if oid is not None and attr in line:
             line[f"{attr}-metadata"]["job-name"] = f"labeling-job/{job['name']}"
             state["human"][str(oid)] = line
     if state["round"] > 0:
@@ -159,7 +166,7 @@ def step(ctx, name: str, job: dict, storage) -> str:
             if stopping and child.get("status") != LabelingJobStatus.STOPPING.value:
                 stop_labeling_job(ctx, state["child"])
             return job["status"]
-        reason = _collect_child(ctx, job, state, storage)
+        reason = _collect_child(ctx, job, state, objs, storage)
         if reason:
             fail(ctx, name, reason)
             return LabelingJobStatus.FAILED.value

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml 2>/dev/null | s
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 
-.PHONY: run test bench demo setup redis-bin chromium lint clean
+.PHONY: run test bench bench-autolabel demo setup redis-bin chromium lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ test: setup chromium
 
 bench: setup
 	$(PY) -m bench $(BENCH_ARGS)
+
+bench-autolabel: setup
+	$(PY) -m bench.a_autolabel
 
 demo: setup
 	$(PY) examples/demo.py

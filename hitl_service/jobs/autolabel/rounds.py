@@ -14,7 +14,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 TARGET_ACCURACY = 0.95
 MIN_SUPPORT = 30         # a threshold is only trusted when this many validation objects lie above it
-CONFIDENCE_LEVEL = 0.5   # alpha of the Wilson interval whose lower end must reach the target
+CONFIDENCE_LEVEL = 0.2   # alpha of the two-sided Wilson interval: its 90% one-sided lower bound must reach the target
 
 
 @dataclasses.dataclass(frozen=True)

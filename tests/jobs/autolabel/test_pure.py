@@ -107,3 +107,12 @@ def test_the_loop_on_text_stops_at_the_human_limit_and_labels_the_rest_by_machin
     assert res.machine.sum() + res.human_objects == y.size and (res.labels >= 0).all()
     assert (res.labels[res.machine] == y[res.machine]).mean() >= 0.95
     assert res.rounds[0].threshold is not None
+
+
+def test_round_job_names_stay_within_63_characters_and_distinct():
+    from hitl_service.jobs.autolabel.driver import child_name
+
+    assert child_name("reviews", 3) == "reviews-al3"
+    long = "x" * 63
+    names = {child_name(long, k) for k in range(12)} | {child_name(long[:-1] + "y", 0)}
+    assert len(names) == 13 and all(len(n) <= 63 for n in names)

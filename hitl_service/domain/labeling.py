@@ -72,3 +72,43 @@ _OUTPUT_TYPES = {
     TaskType.ADJUSTMENT_SEMANTIC_SEGMENTATION: "groundtruth/semantic-segmentation",
     TaskType.CUSTOM: "groundtruth/custom",
 }
+
+
+# ---- what the job store's scripts report ------------------------------------------------------
+
+
+class CreateOutcome(enum.Enum):
+    CREATED = "created"
+    EXISTS = "exists"
+
+
+class StopOutcome(enum.Enum):
+    STOPPING = "stopping"
+    MISSING = "missing"
+    NOT_RUNNING = "status"
+
+
+class IngestOutcome(enum.Enum):
+    OK = "ok"
+    FINISH = "finish"      # nothing left but writing the output
+    STALE = "stale"        # this batch was applied already (a repeated task)
+    CLOSED = "closed"      # the job stopped or failed meanwhile
+    MISSING = "missing"
+
+
+class FinishOutcome(enum.Enum):
+    COMPLETED = "Completed"
+    STOPPED = "Stopped"
+    FAILED = "failed"
+    ALREADY = "already"
+    BUSY = "busy"          # objects are still out or answered
+    MISSING = "missing"
+
+
+class LeaseOutcome(enum.Enum):
+    OK = "ok"
+    RELEASED = "released"
+    NO_LEASE = "nolease"
+    NOT_YOURS = "notyours"
+    EXPIRED = "expired"
+    CLOSED = "closed"

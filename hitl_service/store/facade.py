@@ -26,7 +26,7 @@ class Store:
         self.outboxes = OutboxStore(client, scripts)
         self.reviewers = ReviewerStore(client, scripts)
         self.stats = StatsStore(client, scripts)
-        self.jobs = JobStore(client)
+        self.jobs = JobStore(client, scripts)
 
     def ping(self) -> bool:
         """True when Redis answers (raises the client's error otherwise)."""

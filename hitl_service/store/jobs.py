@@ -8,47 +8,11 @@ index, active set) are written in their own steps.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 
-from hitl_service.store import keys, luafiles
-
-
-class CreateOutcome(enum.Enum):
-    CREATED = "created"
-    EXISTS = "exists"
-
-
-class StopOutcome(enum.Enum):
-    STOPPING = "stopping"
-    MISSING = "missing"
-    NOT_RUNNING = "status"
-
-
-class IngestOutcome(enum.Enum):
-    OK = "ok"
-    FINISH = "finish"      # nothing left but writing the output
-    STALE = "stale"        # this batch was applied already (a repeated task)
-    CLOSED = "closed"      # the job stopped or failed meanwhile
-    MISSING = "missing"
-
-
-class FinishOutcome(enum.Enum):
-    COMPLETED = "Completed"
-    STOPPED = "Stopped"
-    FAILED = "failed"
-    ALREADY = "already"
-    BUSY = "busy"          # objects are still out or answered
-    MISSING = "missing"
-
-
-class LeaseOutcome(enum.Enum):
-    OK = "ok"
-    RELEASED = "released"
-    NO_LEASE = "nolease"
-    NOT_YOURS = "notyours"
-    EXPIRED = "expired"
-    CLOSED = "closed"
+from hitl_service.domain.labeling import (  # noqa: F401 - re-exported for callers
+    CreateOutcome, FinishOutcome, IngestOutcome, LeaseOutcome, StopOutcome)
+from hitl_service.store import keys
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,26 +47,26 @@ class AnsweredObject:
 SUMMARY_FIELDS = ("name", "arn", "status", "created_ms", "modified_ms", "team", "team_arn", "pre_arn",
                   "post_arn", "failure_reason", "output_uri", "manifest_uri", "total", "human_labeled",
                   "failed", "workers_per_object", "reference_code")
-_SCRIPTS = ("lock", "create", "stop", "ingest", "claim", "lease", "submit", "expire", "take_answered",
-            "record_results", "finish")
+
+
+def _args(*values) -> list:
+    return list(values)
 
 
 class JobStore:
     """Typed access to labeling-job state; one per process, shared by threads."""
 
-    def __init__(self, client):
+    def __init__(self, client, scripts):
         self.r = client
-        # each script starts with `-- use: job_lib`: the shared key names and release/retire/give-back helpers
-        self._s = {n: luafiles.register(client, f"job_{n}") for n in _SCRIPTS}
-
-    def _run(self, script: str, name: str, *args):
-        return self._s[script](keys=keys.job_keys(name), args=list(args))
+        # the store's registered scripts; each job_*.lua starts with `-- use: lib_job` (the shared key
+        # names and release/retire/give-back helpers) and gets every key of its job: keys.job_keys()
+        self.scripts = scripts
 
     # ---- records and listings -------------------------------------------------------------------
 
     def create(self, name: str, created_ms: int, fields: dict) -> CreateOutcome:
         """Store a new job record; EXISTS if the name (in any case) is taken."""
-        outcome = CreateOutcome(self._run("create", name, *[str(x) for kv in fields.items() for x in kv]))
+        outcome = CreateOutcome(self.scripts.job_create(keys=keys.job_keys(name), args=_args(*[str(x) for kv in fields.items() for x in kv])))
         if outcome is CreateOutcome.CREATED:
             self.index(name, created_ms)
         return outcome
@@ -143,13 +107,13 @@ class JobStore:
 
     def lock(self, name: str, token: str, ttl_ms: int, action: str = "take") -> bool:
         """Take, renew ('renew') or drop ('drop') the job's work lock held under ``token``."""
-        return bool(self._run("lock", name, token, ttl_ms, action))
+        return bool(self.scripts.job_lock(keys=keys.job_keys(name), args=_args(token, ttl_ms, action)))
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
     def stop(self, name: str, now_ms: int) -> tuple[StopOutcome, str]:
         """Move a running job to Stopping; the outcome and the status it had."""
-        kind, status = self._run("stop", name, now_ms)
+        kind, status = self.scripts.job_stop(keys=keys.job_keys(name), args=_args(now_ms))
         return StopOutcome(kind), status
 
     def ingest(self, name: str, *, start: int, end: int, now_ms: int, done: bool, bad_lines: int, bad_text: str,
@@ -162,17 +126,17 @@ class JobStore:
         flat: list = []
         for obj in objects:
             flat += list(obj)
-        return IngestOutcome(self._run("ingest", name, start, end, now_ms, 1 if done else 0, bad_lines, bad_text,
-                                       *flat))
+        return IngestOutcome(self.scripts.job_ingest(keys=keys.job_keys(name), args=_args(start, end, now_ms, 1 if done else 0, bad_lines, bad_text,
+                                       *flat)))
 
     def expire(self, name: str, now_ms: int, limit: int = 500) -> ExpireResult:
         """Reap ended leases and retire objects whose lifetime ended (or whose job is stopping)."""
-        expired, consolidate, finish = self._run("expire", name, now_ms, limit)
+        expired, consolidate, finish = self.scripts.job_expire(keys=keys.job_keys(name), args=_args(now_ms, limit))
         return ExpireResult(int(expired), int(consolidate), bool(finish))
 
     def take_answered(self, name: str, now_ms: int, hold_ms: int, limit: int) -> list[AnsweredObject]:
         """Answered objects to consolidate, held against a second worker for ``hold_ms``."""
-        flat = self._run("take_answered", name, now_ms, hold_ms, limit)
+        flat = self.scripts.job_take_answered(keys=keys.job_keys(name), args=_args(now_ms, hold_ms, limit))
         return [AnsweredObject(int(flat[i]), flat[i + 1], json.loads(flat[i + 2])) for i in range(0, len(flat), 3)]
 
     def retry_answered_at(self, name: str, ids: list[int], due_ms: int) -> None:
@@ -183,12 +147,12 @@ class JobStore:
     def record_results(self, name: str, now_ms: int, results: dict[int, str]) -> tuple[int, bool]:
         """Record consolidated lines (or '!reason' failures) once; (newly recorded, ready to finish)."""
         flat = [x for oid, res in results.items() for x in (oid, res)]
-        done, finish = self._run("record_results", name, now_ms, *flat)
+        done, finish = self.scripts.job_record_results(keys=keys.job_keys(name), args=_args(now_ms, *flat))
         return int(done), bool(finish)
 
     def finish(self, name: str, now_ms: int, output_uri: str, failure_reason: str = "") -> FinishOutcome:
         """Completed/Stopped with the output URI (only when nothing is left), or Failed with a reason."""
-        return FinishOutcome(self._run("finish", name, now_ms, output_uri, failure_reason))
+        return FinishOutcome(self.scripts.job_finish(keys=keys.job_keys(name), args=_args(now_ms, output_uri, failure_reason)))
 
     def results(self, name: str, ids: list[int]) -> list[str | None]:
         """The recorded results of some objects (None: never labelled)."""
@@ -202,7 +166,7 @@ class JobStore:
 
     def claim(self, name: str, worker: str, now_ms: int, lease_id: str, window_ms: int, max_scan: int = 200) -> Claim | None:
         """Lease the next object of the job this reviewer has not worked on; None if there is none."""
-        out = self._run("claim", name, worker, now_ms, lease_id, window_ms, max_scan)
+        out = self.scripts.job_claim(keys=keys.job_keys(name), args=_args(worker, now_ms, lease_id, window_ms, max_scan))
         if out[0] != "claimed":
             return None
         return Claim(int(out[1]), int(out[2]), int(out[3]))
@@ -210,7 +174,7 @@ class JobStore:
     def lease(self, name: str, lease_id: str, worker: str, now_ms: int, *, release: bool = False,
               window_ms: int = 0) -> tuple[LeaseOutcome, Claim | None]:
         """Heartbeat (or release) a lease; the outcome and, after a heartbeat, the new times."""
-        out = self._run("lease", name, lease_id, worker, now_ms, "release" if release else "heartbeat", window_ms)
+        out = self.scripts.job_lease(keys=keys.job_keys(name), args=_args(lease_id, worker, now_ms, "release" if release else "heartbeat", window_ms))
         outcome = LeaseOutcome(out[0])
         if outcome is LeaseOutcome.OK:
             return outcome, Claim(int(out[1]), int(out[2]), int(out[3]))
@@ -238,7 +202,7 @@ class JobStore:
 
     def submit(self, name: str, lease_id: str, worker: str, now_ms: int, answer: dict) -> Submit:
         """Store an answer under a live lease."""
-        out = self._run("submit", name, lease_id, worker, now_ms, json.dumps(answer, separators=(",", ":")))
+        out = self.scripts.job_submit(keys=keys.job_keys(name), args=_args(lease_id, worker, now_ms, json.dumps(answer, separators=(",", ":"))))
         if out[0] == "submitted":
             return Submit(None, int(out[1]), out[2] == "complete")
         return Submit(LeaseOutcome(out[0]), int(out[1]) if len(out) > 1 else None, False)

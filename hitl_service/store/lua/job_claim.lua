@@ -1,4 +1,4 @@
--- use: job_lib
+-- use: lib_job
 -- ARGV worker, now, lease_id, window_ms, max_scan
 -- Lease the oldest queued object of this job the reviewer has not worked on yet.
 local worker, now, lease_id = ARGV[1], tonumber(ARGV[2]), ARGV[3]

@@ -1,4 +1,4 @@
--- use: job_lib
+-- use: lib_job
 -- ARGV now, limit
 -- Objects past TaskAvailabilityLifetimeInSeconds (or of a stopped job) leave the queue: with answers
 -- they go to consolidation, without any they fail (or, when the job was stopped, stay unlabelled).

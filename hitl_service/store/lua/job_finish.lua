@@ -1,4 +1,4 @@
--- use: job_lib
+-- use: lib_job
 -- ARGV now, output_uri, failure_reason ('' unless the job failed), then the status to set when failing
 -- End the job: Completed (or Stopped when it was stopping) once its output manifest is written, or
 -- Failed with a reason at any point before that.

@@ -1,4 +1,4 @@
--- use: job_lib
+-- use: lib_job
 -- ARGV start_pos, end_pos, now, done (0/1), bad_lines, bad_text, then (id, line, task_input, mode) x n
 -- mode: 'h' for human work, 's' when the pre-annotation function said no human is needed, 'f' when it
 -- failed (task_input then holds the reason)

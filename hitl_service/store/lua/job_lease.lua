@@ -1,4 +1,4 @@
--- use: job_lib
+-- use: lib_job
 -- ARGV lease_id, worker, now, action ('heartbeat' with window_ms in ARGV[5], or 'release')
 -- Extend or hand back a reviewer's lease on a job object.
 local info = redis.call('HGET', LEASEINFO, ARGV[1])

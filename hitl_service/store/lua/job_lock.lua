@@ -1,4 +1,4 @@
--- use: job_lib
+-- use: lib_job
 -- ARGV token, ttl_ms, action ('take', 'renew' or 'drop')
 -- The job's work lock: one worker at a time ingests, expires, consolidates and finishes a job.
 local action = ARGV[3]

@@ -1,4 +1,4 @@
--- use: job_lib
+-- use: lib_job
 -- ARGV now, then (id, result) pairs; a result starting with '!' is a failure reason
 -- Record consolidated objects once (a repeated batch changes nothing) and drop their answers.
 local now = tonumber(ARGV[1])

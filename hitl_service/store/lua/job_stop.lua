@@ -1,4 +1,4 @@
--- use: job_lib
+-- use: lib_job
 -- ARGV now
 -- Stop a job: nothing more is handed out; objects still out end now (answered ones are
 -- consolidated, the others stay unlabelled); the worker writes the output and marks it Stopped.

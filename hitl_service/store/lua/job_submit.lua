@@ -1,4 +1,4 @@
--- use: job_lib
+-- use: lib_job
 -- ARGV lease_id, worker, now, answer_json (with the workerId the answer carries)
 -- Store a lease holder's answer; the object's last answer moves it to consolidation and lets the
 -- next pending object out.

@@ -1,4 +1,4 @@
--- use: job_lib
+-- use: lib_job
 -- ARGV now, hold_ms, limit
 -- Hand out up to `limit` answered objects for consolidation, held for hold_ms so two workers never
 -- consolidate the same object at once (a crashed worker's batch is due again when the hold ends).

@@ -1,4 +1,4 @@
--- Shared prelude of the job_*.lua scripts (each starts with `-- use: job_lib`). Every job script gets the
+-- Shared prelude of the job_*.lua scripts (each one includes this file first). Every job script gets the
 -- same KEYS, all of one job ({job:<name>} hash tag), in the order of keys.job_keys():
 local JOB, PENDING, QUEUE, LEFT, WORKERS, ANSWERS, ANSWERED, RESULTS, EXPIRY, LEASES, LEASEINFO, LINES, INPUTS, LOCK =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13],

@@ -9,7 +9,7 @@ RUN_STAMP := $(VENV)/.runtime-$(HASH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 
-.PHONY: run test bench bench-peers bench-consolidation demo setup redis-bin wrk-bin chromium lint clean
+.PHONY: run test bench bench-peers bench-consolidation bench-autolabel demo setup redis-bin wrk-bin chromium lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,9 @@ bench-consolidation: setup
 	@test -x .venv-crowdkit/bin/python || { $(PYTHON) -m venv .venv-crowdkit && \
 	  .venv-crowdkit/bin/python -m pip install -q 'crowd-kit==1.4.2'; }
 	$(PY) -m bench.c_consolidation $(BENCH_ARGS)
+
+bench-autolabel: setup
+	$(PY) -m bench.a_autolabel
 
 demo: setup
 	$(PY) examples/demo.py

@@ -13,8 +13,9 @@ def label_counters(job: dict) -> dict:
     total = int(job.get("total") or 0)
     human = int(job.get("human_labeled") or 0)
     failed = int(job.get("failed") or 0)
-    return {"TotalLabeled": human, "HumanLabeled": human, "MachineLabeled": 0,
-            "FailedNonRetryableError": failed, "Unlabeled": max(0, total - human - failed)}
+    machine = int(job.get("machine_labeled") or 0)
+    return {"TotalLabeled": human + machine, "HumanLabeled": human, "MachineLabeled": machine,
+            "FailedNonRetryableError": failed, "Unlabeled": max(0, total - human - machine - failed)}
 
 
 def _job_output(job: dict):
@@ -44,6 +45,7 @@ class LabelingJobSchema(Schema):
     StoppingConditions = _doc("StoppingConditions")
     HumanTaskConfig = _doc("HumanTaskConfig")
     Tags = _doc("Tags")
+    LabelingJobAlgorithmsConfig = _doc("LabelingJobAlgorithmsConfig")
     LabelingJobOutput = fields.Function(_job_output)
 
 

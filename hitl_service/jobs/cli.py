@@ -37,7 +37,11 @@ def cmd_describe(args) -> int:
     from hitl_service.jobs.service import get_labeling_job
     from schemas.labeling import dump_labeling_job
 
-    print(json.dumps(dump_labeling_job(get_labeling_job(_context(), args.name)), indent=2, default=str))
+    record = get_labeling_job(_context(), args.name)
+    body = dump_labeling_job(record)
+    if record.get("al_rounds"):
+        body["AutoLabelingRounds"] = json.loads(record["al_rounds"])  # accuracy, threshold, coverage per round
+    print(json.dumps(body, indent=2, default=str))
     return 0
 
 

@@ -12,6 +12,7 @@ from hitl_service.domain.pagination import decode_token, encode_token
 from hitl_service.domain.timefmt import now_ms, to_ms
 from hitl_service.errors import NotFoundError, ResourceInUseError, ValidationError
 from hitl_service.jobs import tasktypes
+from hitl_service.jobs.autolabel import service as autolabel_service
 from hitl_service.jobs.manifest import split_uri
 from hitl_service.output.document import parse_output_path
 from hitl_service.services.context import ServiceContext, dispatch_safely
@@ -92,8 +93,7 @@ def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
         _check_uri("LabelCategoryConfigS3Uri", categories_uri, object_key=True)
     elif task_type in NEEDS_CATEGORIES:
         raise _field_error("LabelCategoryConfigS3Uri", f"is required for a {task_type.value} job")
-    if "LabelingJobAlgorithmsConfig" in req:
-        raise _field_error("LabelingJobAlgorithmsConfig", "automated data labeling is not supported")
+    algorithm = autolabel_service.check_request(ctx, req, functions)
     time_limit = htc["TaskTimeLimitInSeconds"]
     if time_limit > MAX_TASK_TIME_LIMIT:
         raise ValidationError(
@@ -111,7 +111,8 @@ def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
     arn = ctx.arns.labeling_job(name)
     classifiers = (req["InputConfig"].get("DataAttributes") or {}).get("ContentClassifiers", [])
     doc = {k: req[k] for k in ("LabelAttributeName", "InputConfig", "OutputConfig", "RoleArn",
-                               "LabelCategoryConfigS3Uri", "StoppingConditions", "HumanTaskConfig", "Tags")
+                               "LabelCategoryConfigS3Uri", "StoppingConditions", "HumanTaskConfig", "Tags",
+                               "LabelingJobAlgorithmsConfig")
            if k in req}
     stopping = req.get("StoppingConditions") or {}
     fields = {
@@ -130,7 +131,7 @@ def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
         "classifiers": json.dumps(classifiers), "reference_code": uuid.uuid4().hex,
         "total": 0, "human_labeled": 0, "failed": 0, "skipped": 0, "out": 0, "released": 0, "seq": 0,
         "ingest_pos": 0, "ingest_done": 0, "bad_lines": 0, "failure_reason": "", "output_uri": "",
-        "webhooks": json.dumps(hooks),
+        "webhooks": json.dumps(hooks), "al_algo": algorithm,
     }
     if ctx.store.jobs.create(name, created, fields) is CreateOutcome.EXISTS:
         raise ResourceInUseError(f"Labeling job {name} already exists (names are not case sensitive)")

@@ -17,6 +17,7 @@ import secrets
 from hitl_service.domain.labeling import LabelingJobStatus, TaskType
 from hitl_service.domain.timefmt import now_ms
 from hitl_service.jobs import events
+from hitl_service.jobs.autolabel import driver as autolabel_driver
 from hitl_service.jobs import output as gt
 from hitl_service.jobs.categories import CategoryConfigError, LabelCategories, parse_categories
 from hitl_service.jobs.consolidate import ObjectAnswers, consolidate_builtin
@@ -339,6 +340,8 @@ def _run(ctx: ServiceContext, name: str, storage, renew) -> str:
         _retire(ctx, name, job)
         return status.value
     jobs.index(job["name"], int(job["created_ms"]))
+    if job.get("al_algo"):
+        return autolabel_driver.step(ctx, name, job, storage)
     if status in (LabelingJobStatus.INITIALIZING, LabelingJobStatus.IN_PROGRESS) and job.get("ingest_done") != "1":
         ingest(ctx, name, job, storage, renew)
     expired = jobs.expire(name, now_ms())

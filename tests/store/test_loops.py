@@ -164,8 +164,22 @@ def test_delete_only_finished_loops_and_keep_an_undelivered_event(store):
     assert store.loops.get("l") is None and store.client.get(keys.loop_ref("l")) is None
     snapshot = store.client.hgetall(keys.deleted_loop_event("t", "l"))
     assert snapshot["status"] == "Completed" and "input" not in snapshot
+    assert not store.client.exists(keys.loop_input("t", "l"))   # the input went with the record
     # the worker's worked-on set forgot the loop: a new loop of the same name reaches them again
     assert not store.client.sismember(keys.worked("t", "w"), "loop:l")
     store.loops.start(req(), now=40, wake_ttl_ms=5000)
     store.loops.route("l")
     assert store.queues.claim("w", ["t"], now=50, window_ms=1000, max_scan=10).lease.name == "l"
+
+
+def test_a_large_input_keeps_the_loop_record_compact(store):
+    """A 4 KB InputContent is stored beside the loop: its hash stays listpack-encoded (memory per loop
+    does not grow with the input) and every read of the whole record still has the input."""
+    make_flow(store)
+    content = '{"taskObject":"' + "x" * (4000 - 17) + '"}'
+    assert store.loops.start(req(input=content), now=10, wake_ttl_ms=5000).outcome is StartOutcome.CREATED
+    store.loops.route("l")
+    assert store.client.object("encoding", keys.loop("t", "l")) == "listpack"
+    assert store.loops.get("l")["input"] == content
+    assert store.loops.get("l", ("status", "input")) == {"status": "InProgress", "input": content, "name": "l"}
+    assert store.loops.get("l", ("status",)) == {"status": "InProgress", "name": "l"}

@@ -52,10 +52,15 @@ class StartRequest:
     conditions_sha1: str
 
 
+# An InputContent longer than this is stored in a key of its own (keys.loop_input), shorter ones inline:
+# the loop hash stays listpack-encoded (below the shipped and default hash-max-listpack-value 512)
+# without paying a second key's overhead for small inputs.
+INLINE_INPUT_MAX = 256
+
+
 def _stored_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
-    # the name is the key's own, not a stored field; `status` is always set, so it tells existence;
-    # the input is a key of its own (keys.loop_input)
-    return ("status",) + tuple(f for f in fields if f not in ("name", "status", "input"))
+    # the name is the key's own, not a stored field; `status` is always set, so it tells existence
+    return ("status",) + tuple(f for f in fields if f not in ("name", "status"))
 
 
 class LoopStore(Part):
@@ -93,7 +98,7 @@ class LoopStore(Part):
                 self.scripts.start_loop, keys=[*keys.team_keys(loc.team), keys.loop(loc.team, req.name), keys.flow(loc.team, req.flow),
                       keys.flow_loops(loc.team, loc.flow_id), keys.loop_input(loc.team, req.name)],
                 args=[member, req.input, req.input_sha, req.classifiers, now, req.activation, wake_ttl_ms,
-                      req.conditions_sha1, loc.flow_id, keys.index_member(now, req.name)])
+                      req.conditions_sha1, loc.flow_id, keys.index_member(now, req.name), INLINE_INPUT_MAX])
             outcome = StartOutcome(reply[0])
             if outcome in (StartOutcome.RETRY, StartOutcome.NO_FLOW) and not fresh:
                 # the remembered location may be stale (flow deleted or re-created): read it again
@@ -141,7 +146,9 @@ class LoopStore(Part):
             if not data:
                 return None
         if with_input:
-            data["input"] = replies[1]
+            # a short input is a field of the hash, a long one its own key
+            if data.get("input") is None:
+                data["input"] = replies[1]
         data["name"] = name
         return data
 

@@ -164,7 +164,6 @@ def test_delete_only_finished_loops_and_keep_an_undelivered_event(store):
     assert store.loops.get("l") is None and store.client.get(keys.loop_ref("l")) is None
     snapshot = store.client.hgetall(keys.deleted_loop_event("t", "l"))
     assert snapshot["status"] == "Completed" and "input" not in snapshot
-    assert not store.client.exists(keys.loop_input("t", "l"))   # the input went with the record
     # the worker's worked-on set forgot the loop: a new loop of the same name reaches them again
     assert not store.client.sismember(keys.worked("t", "w"), "loop:l")
     store.loops.start(req(), now=40, wake_ttl_ms=5000)
@@ -183,3 +182,8 @@ def test_a_large_input_keeps_the_loop_record_compact(store):
     assert store.loops.get("l")["input"] == content
     assert store.loops.get("l", ("status", "input")) == {"status": "InProgress", "input": content, "name": "l"}
     assert store.loops.get("l", ("status",)) == {"status": "InProgress", "name": "l"}
+    assert store.loops.start(req("small", input='{"a":1}'), now=11, wake_ttl_ms=5000).outcome is StartOutcome.CREATED
+    assert store.loops.get("small")["input"] == '{"a":1}'
+    store.loops.stop("l", 20)
+    assert store.loops.delete("l").outcome is DeleteOutcome.DELETED
+    assert not store.client.exists(keys.loop_input("t", "l"))   # the input went with the record

@@ -10,9 +10,10 @@ if not s[1] then return {'missing', ''} end
 if s[1] ~= 'Completed' and s[1] ~= 'Failed' and s[1] ~= 'Stopped' then return {'active', s[1]} end
 if s[2] ~= ARGV[2] or redis.call('SCARD', WORKERS) ~= #KEYS - 15 then return {'retry', s[1]} end
 if redis.call('ZSCORE', OUT_EVENTS, member) then
-  -- its status-change event is not delivered yet: keep what the event needs (the record; the input goes)
+  -- its status-change event is not delivered yet: keep what the event needs (not the input)
   redis.call('DEL', SNAPSHOT)
   redis.call('HSET', SNAPSHOT, unpack(redis.call('HGETALL', ITEM)))
+  redis.call('HDEL', SNAPSHOT, 'input')
 end
 for i = 16, #KEYS do redis.call('SREM', KEYS[i], member) end
 redis.call('DEL', ITEM, ANSWERS, WORKERS, INPUT)

@@ -70,12 +70,21 @@ def item_workers(team_name: str, member: str) -> str:
     return team_tag(team_name) + f"item:{member}:workers"
 
 
+def item_input(team_name: str, member: str) -> str:
+    """A work item's InputContent, beside its record so that the record hash stays compact."""
+    return team_tag(team_name) + f"item:{member}:input"
+
+
 def loop(team_name: str, name: str) -> str:
     return item(team_name, loop_member(name))
 
 
 def loop_answers(team_name: str, name: str) -> str:
     return item_answers(team_name, loop_member(name))
+
+
+def loop_input(team_name: str, name: str) -> str:
+    return item_input(team_name, loop_member(name))
 
 
 def loop_workers(team_name: str, name: str) -> str:

@@ -52,6 +52,12 @@ class StartRequest:
     conditions_sha1: str
 
 
+# An InputContent longer than this is stored in a key of its own (keys.loop_input), shorter ones inline:
+# the loop hash stays listpack-encoded (below the shipped and default hash-max-listpack-value 512)
+# without paying a second key's overhead for small inputs.
+INLINE_INPUT_MAX = 256
+
+
 def _stored_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
     # the name is the key's own, not a stored field; `status` is always set, so it tells existence
     return ("status",) + tuple(f for f in fields if f not in ("name", "status"))
@@ -90,9 +96,9 @@ class LoopStore(Part):
             member = keys.loop_member(req.name)
             reply = self.durable(
                 self.scripts.start_loop, keys=[*keys.team_keys(loc.team), keys.loop(loc.team, req.name), keys.flow(loc.team, req.flow),
-                      keys.flow_loops(loc.team, loc.flow_id)],
+                      keys.flow_loops(loc.team, loc.flow_id), keys.loop_input(loc.team, req.name)],
                 args=[member, req.input, req.input_sha, req.classifiers, now, req.activation, wake_ttl_ms,
-                      req.conditions_sha1, loc.flow_id, keys.index_member(now, req.name)])
+                      req.conditions_sha1, loc.flow_id, keys.index_member(now, req.name), INLINE_INPUT_MAX])
             outcome = StartOutcome(reply[0])
             if outcome in (StartOutcome.RETRY, StartOutcome.NO_FLOW) and not fresh:
                 # the remembered location may be stale (flow deleted or re-created): read it again
@@ -120,17 +126,29 @@ class LoopStore(Part):
         return self.get_in(team, name, fields)
 
     def get_in(self, team: str, name: str, fields: tuple[str, ...] | None = None) -> dict | None:
-        """get() when the loop's team is known."""
+        """get() when the loop's team is known (the whole record includes ``input``)."""
+        with_input = fields is None or "input" in fields
+        pipe = self.r.pipeline(transaction=False)
         if fields:
             stored = _stored_fields(fields)
-            values = self.r.hmget(keys.loop(team, name), stored)
-            if values[0] is None:
-                return None
-            data = dict(zip(stored, values))
+            pipe.hmget(keys.loop(team, name), stored)
         else:
-            data = self.r.hgetall(keys.loop(team, name))
+            pipe.hgetall(keys.loop(team, name))
+        if with_input:
+            pipe.get(keys.loop_input(team, name))
+        replies = pipe.execute()
+        if fields:
+            if replies[0][0] is None:
+                return None
+            data = dict(zip(stored, replies[0]))
+        else:
+            data = replies[0]
             if not data:
                 return None
+        if with_input:
+            # a short input is a field of the hash, a long one its own key
+            if data.get("input") is None:
+                data["input"] = replies[1]
         data["name"] = name
         return data
 
@@ -228,7 +246,8 @@ class LoopStore(Part):
             outcome, status = self.scripts.delete_loop(
                 keys=[*keys.team_keys(team), keys.loop(team, name), keys.loop_answers(team, name),
                       keys.loop_workers(team, name), keys.flow_loops(team, head[0]),
-                      keys.deleted_loop_event(team, name), *[keys.worked(team, w) for w in workers]],
+                      keys.deleted_loop_event(team, name), keys.loop_input(team, name),
+                      *[keys.worked(team, w) for w in workers]],
                 args=[member, head[0], keys.index_member(int(head[1]), name)])
             if outcome != "retry":
                 break

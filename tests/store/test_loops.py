@@ -169,3 +169,21 @@ def test_delete_only_finished_loops_and_keep_an_undelivered_event(store):
     store.loops.start(req(), now=40, wake_ttl_ms=5000)
     store.loops.route("l")
     assert store.queues.claim("w", ["t"], now=50, window_ms=1000, max_scan=10).lease.name == "l"
+
+
+def test_a_large_input_keeps_the_loop_record_compact(store):
+    """A 4 KB InputContent is stored beside the loop: its hash stays listpack-encoded (memory per loop
+    does not grow with the input) and every read of the whole record still has the input."""
+    make_flow(store)
+    content = '{"taskObject":"' + "x" * (4000 - 17) + '"}'
+    assert store.loops.start(req(input=content), now=10, wake_ttl_ms=5000).outcome is StartOutcome.CREATED
+    store.loops.route("l")
+    assert store.client.object("encoding", keys.loop("t", "l")) == "listpack"
+    assert store.loops.get("l")["input"] == content
+    assert store.loops.get("l", ("status", "input")) == {"status": "InProgress", "input": content, "name": "l"}
+    assert store.loops.get("l", ("status",)) == {"status": "InProgress", "name": "l"}
+    assert store.loops.start(req("small", input='{"a":1}'), now=11, wake_ttl_ms=5000).outcome is StartOutcome.CREATED
+    assert store.loops.get("small")["input"] == '{"a":1}'
+    store.loops.stop("l", 20)
+    assert store.loops.delete("l").outcome is DeleteOutcome.DELETED
+    assert not store.client.exists(keys.loop_input("t", "l"))   # the input went with the record

@@ -1,9 +1,9 @@
 -- use: lib_items
 -- Store a new human loop in its team's slot and put it in the route outbox.
--- KEYS[10] loop (work item), KEYS[11] flow, KEYS[12] the flow's loop index
+-- KEYS[10] loop (work item), KEYS[11] flow, KEYS[12] the flow's loop index, KEYS[13] the loop's input
 -- ARGV member, input, input_sha, classifiers, now, activation, wake_ttl_ms, conditions_sha1,
---      flow_id (as the caller read it), index member
-local ITEM, FLOW, FLOW_LOOPS = KEYS[10], KEYS[11], KEYS[12]
+--      flow_id (as the caller read it), index member, longest input kept inline in the loop hash
+local ITEM, FLOW, FLOW_LOOPS, INPUT = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local member, now = ARGV[1], tonumber(ARGV[5])
 local f = redis.call('HMGET', FLOW, 'status', 'id', 'team', 'task_count', 'time_limit', 'lifetime', 'name',
                      'output_path', 'webhooks', 'conditions')
@@ -19,9 +19,17 @@ if redis.call('EXISTS', ITEM) == 1 then
   return {'conflict'}
 end
 -- the loop keeps only what is its own or must outlive the flow: title, description and task UI are
--- read from the flow, which stays until its last open loop is closed
+-- read from the flow, which stays until its last open loop is closed. An input longer than ARGV[11]
+-- is a key of its own: a value over hash-max-listpack-value would turn the whole hash into a
+-- hashtable (memory per loop would grow with the input, issue 17); a short one stays inline, which
+-- saves the extra key's own overhead
+if #ARGV[2] > tonumber(ARGV[11]) then
+  redis.call('SET', INPUT, ARGV[2])
+else
+  redis.call('HSET', ITEM, 'input', ARGV[2])
+end
 redis.call('HSET', ITEM, 'kind', 'loop', 'status', 'InProgress', 'created_ms', now,
-  'input', ARGV[2], 'input_sha', ARGV[3], 'classifiers', ARGV[4], 'activation', ARGV[6],
+  'input_sha', ARGV[3], 'classifiers', ARGV[4], 'activation', ARGV[6],
   'flow', f[7], 'flow_id', f[2], 'team', f[3],
   'task_count', f[4], 'time_limit', f[5], 'output_path', f[8], 'webhooks', f[9] or '[]',
   'answers', 0, 'leases', 0, 'queued', 0, 'routed', 0, 'target', '',

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-ROUTINE_TASKS = ("hitl.reap_expired_leases", "hitl.expire_due_loops", "hitl.sweep_outboxes")
+ROUTINE_TASKS = ("hitl.reap_expired_leases", "hitl.expire_due_loops", "hitl.sweep_outboxes", "hitl.jobs.tick")
 # the loggers Celery announces a scheduled send, a receipt and a success on
 CELERY_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
 

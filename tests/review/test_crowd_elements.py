@@ -8,6 +8,8 @@ and compares the answer posted to the parent page with AWS's documented shape.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from playwright.sync_api import expect  # noqa: E402
@@ -720,3 +722,28 @@ def test_nested_native_form_submits_through_crowd_form(open_task):
     t.fl.get_by_role("button", name="Go").click()   # a type-less button submits its native form
     assert t.wait_answer() == {"inner": "value"}
     assert t.frame.evaluate("location.href") == "about:srcdoc"   # the frame was not navigated
+
+
+def test_image_classifier_overlay_draws_the_earlier_label_for_verification(open_task):
+    t = open_task("image_classifier_overlay.html")
+    fl = t.fl
+    first = fl.locator("crowd-image-classifier[name=verify]")
+    box = first.locator("svg.ovl g.ovl-box")
+    expect(box).to_have_count(1)
+    expect(box).to_have_attribute("data-label", "Dog")
+    img = first.locator("img.cimg").bounding_box()
+    rect = box.locator("rect").bounding_box()
+    # the box sits where the earlier job put it, in the image's natural pixels scaled as shown
+    scale = img["height"] / SMALL[1]
+    left_edge = img["x"] + (img["width"] - SMALL[0] * scale) / 2
+    assert rect["x"] == pytest.approx(left_edge + 20 * scale, abs=3 + scale)
+    assert rect["y"] == pytest.approx(img["y"] + 10 * scale, abs=3 + scale)
+    assert rect["width"] == pytest.approx(60 * scale, abs=4 + scale)
+    assert rect["height"] == pytest.approx(40 * scale, abs=4 + scale)
+    mask = fl.locator("crowd-image-classifier[name=verifymask] svg.ovl image.ovl-mask")
+    expect(mask).to_have_attribute("href", re.compile(r"^data:image/png;base64,iVBOR"))
+    t.screenshot("image_classifier_overlay.png")
+    fl.get_by_role("radio", name="Wrong label").click()
+    fl.locator("crowd-image-classifier[name=verifymask]").get_by_role("radio", name="Correct").click()
+    t.click_submit()
+    assert t.wait_answer() == {"verify": {"label": "Wrong label"}, "verifymask": {"label": "Correct"}}

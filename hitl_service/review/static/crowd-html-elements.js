@@ -204,6 +204,8 @@
     '@media (max-width:720px){.work{grid-template-columns:1fr}}',
     '.target{border:1px solid #e1e5ea;border-radius:8px;padding:16px;background:#fff;font-size:16px;overflow:auto;min-height:60px}',
     '.target.empty{display:none}',
+    '.ovw{position:relative}',
+    '.ovl{position:absolute;inset:0;width:100%;height:100%;pointer-events:none}',
     '.cimg{display:block;width:auto;min-width:min(100%,360px);max-width:100%;max-height:70vh;object-fit:contain;margin:0 auto;border-radius:6px;background:#f6f8fa}',
     '.cats{display:flex;flex-direction:column;gap:8px}',
     '.cat{display:flex;align-items:center;gap:10px;width:100%;text-align:left;border:1px solid #c5ccd6;background:#fff;border-radius:8px;padding:9px 12px;cursor:pointer;color:#1f2328;min-height:40px}',
@@ -1262,7 +1264,7 @@
   var CLASSIFIER_TAGS = 'crowd-classifier, crowd-image-classifier, crowd-classifier-multi-select, crowd-image-classifier-multi-select';
 
   class CrowdClassifier extends CrowdBase {
-    static get observedAttributes() { return ['categories', 'header', 'src', 'exclusion-category', 'disabled']; }
+    static get observedAttributes() { return ['categories', 'header', 'src', 'exclusion-category', 'disabled', 'overlay']; }
     _multi() { return false; }
     _image() { return false; }
     _setup() {
@@ -1277,7 +1279,10 @@
       this._targetBox = h('div', { class: 'target' });
       if (this._image()) {
         this._img = h('img', { class: 'cimg', alt: '' });
-        this._targetBox.append(this._img);
+        // label verification: the earlier job's labels are drawn over the image (AWS's `overlay`)
+        this._ovl = svg('svg', { class: 'ovl', 'aria-hidden': 'true', preserveAspectRatio: 'xMidYMid meet' });
+        this._img.addEventListener('load', function () { self._drawOverlay(); });
+        this._targetBox.append(h('div', { class: 'ovw' }, this._img, this._ovl));
       }
       this._targetBox.append(this._target);
       this._commentBox = h('div', { class: 'comment', hidden: true });
@@ -1304,6 +1309,46 @@
       this._targetBox.classList.toggle('empty', !hasTarget);
       this._setupComment();
     }
+    // `overlay` is `{ boundingBox: { labels: [...], value: [{label, left, top, width, height}] } }` or
+    // `{ semanticSegmentation | instanceSegmentation: { labels, value: <PNG URL, data URL or base64> } }`,
+    // in the image's natural pixels; drawn in an SVG whose viewBox is the natural size, so it scales with
+    // the image exactly as `object-fit: contain` does
+    _drawOverlay() {
+      var o = this._ovl, img = this._img;
+      if (!o) return;
+      while (o.firstChild) o.removeChild(o.firstChild);
+      var ov = tryParse(this.getAttribute('overlay'));
+      var w = img.naturalWidth, ht = img.naturalHeight;
+      o.toggleAttribute('hidden', !isPlainObject(ov) || !w || !ht);
+      if (o.hasAttribute('hidden')) return;
+      o.setAttribute('viewBox', '0 0 ' + w + ' ' + ht);
+      var seg = ov.semanticSegmentation || ov.instanceSegmentation;
+      var png = seg && (typeof seg === 'string' ? seg : seg.value || seg.src);
+      if (typeof png === 'string' && png) {
+        if (!/^(data:|https?:|\/)/.test(png)) png = 'data:image/png;base64,' + png;
+        o.append(svg('image', { class: 'ovl-mask', href: png, x: 0, y: 0, width: w, height: ht, opacity: 0.5,
+                                preserveAspectRatio: 'none' }));
+      }
+      var bb = ov.boundingBox;
+      var boxes = bb && Array.isArray(bb.value) ? bb.value : [];
+      var names = bb && Array.isArray(bb.labels) ? bb.labels.map(function (l) { return isPlainObject(l) ? l.label : l; }) : [];
+      var stroke = Math.max(2, Math.round(Math.max(w, ht) / 300));
+      boxes.forEach(function (b) {
+        if (!isPlainObject(b)) return;
+        var i = names.indexOf(b.label);
+        var c = PALETTE[(i < 0 ? names.length : i) % PALETTE.length];
+        var g = svg('g', { class: 'ovl-box', 'data-label': b.label == null ? '' : String(b.label) });
+        g.append(svg('rect', { x: +b.left || 0, y: +b.top || 0, width: +b.width || 0, height: +b.height || 0,
+                               fill: 'none', stroke: c, 'stroke-width': stroke }));
+        if (b.label != null) {
+          var t = svg('text', { x: (+b.left || 0) + stroke, y: Math.max((+b.top || 0) - stroke, stroke * 6), fill: c,
+                                'font-size': stroke * 6, 'font-family': 'sans-serif', 'font-weight': 'bold' });
+          t.textContent = String(b.label);
+          g.append(t);
+        }
+        o.append(g);
+      });
+    }
     _setupComment() {
       var wc = this.querySelector(':scope > worker-comment');
       if (!wc) { this._commentBox.hidden = true; return; }
@@ -1329,6 +1374,7 @@
       if (this._img) {
         var src = this.getAttribute('src');
         if (src && this._img.getAttribute('src') !== src) this._img.src = src;
+        this._drawOverlay();
       }
       this._cats.textContent = '';
       var opts = this._categories.map(function (c, i) { return { i: i, text: c }; });

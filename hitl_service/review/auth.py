@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import g, request, session
 
 from hitl_service.domain.timefmt import now_ms
-from hitl_service.errors import ForbiddenError, ReviewerAuthError, TooManyAttemptsError, UnsupportedLoginRequestError
+from hitl_service.errors import ForbiddenError, HitlError, ReviewerAuthError, TooManyAttemptsError, UnsupportedLoginRequestError
 from hitl_service.extensions import current_ctx
 from hitl_service.services import reviewers
 from hitl_service.store import keys
@@ -136,8 +136,18 @@ def current_reviewer(required: bool = True) -> dict | None:
     auth = request.authorization
     if auth is not None and auth.type == "basic":
         username, password = auth.username or "", auth.password or ""
-        record = throttled_login(ctx, username, lambda: reviewers.authenticate_repeated(ctx, username, password),
-                                 via="basic")
+        try:
+            record = throttled_login(ctx, username, lambda: reviewers.authenticate_repeated(ctx, username, password),
+                                     via="basic")
+        except TooManyAttemptsError:
+            raise  # refused by the throttle without checking: not an attempt, so nothing floods the trail
+        except HitlError as exc:
+            # every request is a Basic sign-in: failures are audited (the throttle bounds how many can
+            # arrive); a success shows as the action the request makes
+            from hitl_service.workforce import audit
+
+            audit.sign_in(ctx, username, None, exc.message, method="basic")
+            raise
     elif session.get("reviewer"):
         record = reviewers.get_reviewer(ctx, session["reviewer"])
         if record is None or record["worker_id"] != session.get("worker_id"):

@@ -38,12 +38,12 @@ def record(ctx: ServiceContext, action: str, *, actor: str, role: str = "", targ
         log.warning("audit write failed action=%s actor=%s error=%s", action, actor, exc)
 
 
-def sign_in(ctx: ServiceContext, name: str, reviewer: dict | None, failure: str = "") -> None:
+def sign_in(ctx: ServiceContext, name: str, reviewer: dict | None, failure: str = "", method: str = "password") -> None:
     """A local-account sign-in: the reviewer on success, the name that was tried on failure."""
     if reviewer is None:
-        record(ctx, "sign_in", actor=name[:128], outcome="failed", detail={"method": "password", "reason": failure})
+        record(ctx, "sign_in", actor=name[:128], outcome="failed", detail={"method": method, "reason": failure})
     else:
-        record(ctx, "sign_in", actor=reviewer["worker_id"], detail={"method": "password", "name": name})
+        record(ctx, "sign_in", actor=reviewer["worker_id"], detail={"method": method, "name": name})
 
 
 def reviewer_action(ctx: ServiceContext, action: str, reviewer: dict, target: str = "", **kw) -> None:

@@ -71,6 +71,11 @@ def test_reviewer_actions_and_admin_changes_are_recorded(wf_service, short_lease
     assert submit.target == third["humanLoopName"] and submit.role == "admin" and submit.source_ip == "127.0.0.1"
     failed = audit.query(svc.ctx, actor="rita", action="sign_in")
     assert failed and failed[0].outcome == "failed"
+    # HTTP Basic: each request signs in; a wrong password is recorded like a failed form sign-in
+    basic = requests.post(f"{svc.url}/review/api/assignments/claim", auth=("rita", "not-her-password"), timeout=10)
+    assert basic.status_code == 401
+    failed = audit.query(svc.ctx, actor="rita", action="sign_in")
+    assert failed[0].outcome == "failed" and json.loads(failed[0].detail)["method"] == "basic"
 
     changes = {e.action: e for e in audit.query(svc.ctx) if e.role == "admin" and e.actor.startswith("key:")}
     assert {"CreateWorkteam", "CreateHumanTaskUi", "CreateFlowDefinition", "CreateWorkforce"} <= set(changes)

@@ -212,3 +212,51 @@ def test_progress_sources_plug_into_the_console(world):
         assert "cats-vs-dogs" in admin and "invoices" in admin and "30 / 120 (25%)" in admin
     finally:
         w.svc.app.extensions[sources.EXTENSION].clear()
+
+
+def test_console_shows_a_labeling_jobs_progress(world, worker_factory):
+    import json
+    from pathlib import Path
+
+    from tests.jobs.helpers import TEXT_TEMPLATE, categories_doc, job_request
+    from tests.support.resources import create_ui
+
+    w = world
+    sm = w.svc.client("sagemaker")
+    root = Path(w.svc.settings.data_dir) / "s3" / "console-jobs"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "in.manifest").write_text("\n".join(json.dumps({"source": f"text {i}"}) for i in range(5)) + "\n")
+    (root / "cats.json").write_bytes(categories_doc("Positive", "Negative"))
+    _, ui_arn = create_ui(sm, template=TEXT_TEMPLATE)
+    team_arn = sm.describe_workteam(WorkteamName=w.ops)["Workteam"]["WorkteamArn"]
+    sm.create_labeling_job(**job_request("console-job", team_arn, ui_arn, workers=1,
+                                         manifest="s3://console-jobs/in.manifest",
+                                         categories="s3://console-jobs/cats.json", output="s3://console-jobs/out"))
+    worker_factory(w.svc.settings, beat=True)
+
+    def row():
+        jobs = w.call("team-lead", "GET", "/console/api/overview").json()["jobs"]
+        found = [j for j in jobs if j["name"] == "console-job"]
+        return found[0] if found and found[0]["total"] == 5 else None
+
+    job = wait_until(row, message="the job's objects ingested")
+    assert job["status"] == "InProgress" and job["done"] == 0 and job["team"] == w.ops
+    # one answer later the bar moves (the lead is also a reviewer of the job's team)
+    def job_task():
+        task = w.call("team-lead", "POST", "/review/api/assignments/claim", json={}).json()["assignment"]
+        if task and not task["token"].startswith("job~"):  # the team's waiting loop comes first
+            w.call("team-lead", "POST", f"/review/api/assignments/{task['token']}/submit",
+                   json={"answerContent": {"label": "ok"}})
+            return None
+        return task
+
+    task = wait_until(job_task, message="a job task")
+    assert w.call("team-lead", "POST", f"/review/api/assignments/{task['token']}/submit",
+                  json={"answerContent": {"crowd-classifier": {"label": "Positive"}}}).status_code == 200
+    moved = wait_until(lambda: (r := row()) and r["done"] == 1 and r, message="the job's progress")
+    assert moved["percent"] == 20.0
+    page = w.call("team-lead", "GET", "/console/").text
+    assert "console-job" in page and 'id="jobs"' in page
+    # the finance admin's teams do not include ops, but an admin sees every job; a reviewer sees no console
+    assert [j["name"] for j in w.call("admin", "GET", "/console/api/overview").json()["jobs"]] == ["console-job"]
+    assert w.call("reviewer", "GET", "/console/api/overview").status_code == 403

@@ -50,7 +50,7 @@ def test_failover_loses_no_accepted_start_or_answer(sentinels, tmp_path, worker_
         a2i = boto3.client("sagemaker-a2i-runtime", endpoint_url=svc.url, region_name=REGION,
                            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
                            config=Config(retries={"max_attempts": 1}))
-        started, answered, refusals, health = [], {}, [], []
+        started, answered, refusals, health, lost_leases = [], {}, [], [], []
 
         def starter():
             i = 0
@@ -80,6 +80,11 @@ def test_failover_loses_no_accepted_start_or_answer(sentinels, tmp_path, worker_
                                              json={"answerContent": {"for": a["humanLoopName"]}}, timeout=10)
                     if sub.status_code == 200:
                         answered[a["humanLoopName"]] = True
+                    elif sub.status_code == 409 and sub.json().get("__type") == "LeaseNotHeld":
+                        # a claim is not replica-confirmed (only starts and answers are): a lease taken
+                        # just before the switch can be gone after it; the answer was refused, not lost,
+                        # and the loop is still queued for the next claim
+                        lost_leases.append(a["humanLoopName"])
                     else:
                         refusals.append(("submit", sub.status_code))
                 except requests.RequestException:
@@ -105,7 +110,7 @@ def test_failover_loses_no_accepted_start_or_answer(sentinels, tmp_path, worker_
             t.join(20)
 
         # the switch was visible only as retryable refusals, never as a 500
-        assert all(code in (503, -1) for _, code in refusals), refusals
+        assert all(code in (503, -1) for _, code in refusals), sorted(set(refusals))
         assert any(status == "degraded" and code == 503 for code, status in health), health
         assert health[-1] == (200, "ok")
         # every accepted start exists on the new primary, and every accepted answer is in its loop

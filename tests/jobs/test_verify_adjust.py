@@ -378,3 +378,34 @@ def page(browser):  # noqa: F811
     pg = context.new_page()
     yield pg
     context.close()
+
+
+# ---- the docs walkthrough runs as printed ------------------------------------------------------
+
+
+def test_docs_walkthrough_chains_boxes_verify_adjust(service, worker_factory, tmp_path, monkeypatch, capsys):
+    import re
+
+    from tests.conftest import ACCESS_KEY, ROOT, SECRET_KEY, make_settings
+
+    worker_factory(make_settings(service.settings.redis_url, str(tmp_path / "var" / "data"),
+                                 reaper_interval_seconds=0.3), beat=True)
+    text = (ROOT / "docs" / "verify-adjust-autolabel.md").read_text()
+    code = re.search(r"## Walkthrough: boxes.*?```python\n(.*?)```", text, re.S).group(1)
+    code = code.replace('"http://127.0.0.1:8080', '"' + service.url)
+    code = code.replace('aws_access_key_id="AKIA..."', f"aws_access_key_id={ACCESS_KEY!r}")
+    code = code.replace('aws_secret_access_key="..."', f"aws_secret_access_key={SECRET_KEY!r}")
+    Bot(service, "auditor1", ["auditors"], password="bot-password-2")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "verify-adjust-autolabel.md", "exec"), {})
+    printed = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["source-ref"] for x in printed] == ["s3://gt-audit/street-1.png", "s3://gt-audit/street-2.png"]
+    for line, left in zip(printed, (80, 120)):
+        assert line["vehicles"]["annotations"][0]["left"] == 40
+        assert line["vehicles-check-metadata"]["worker-feedback"] == [{"comment": f"the car starts at x={left}"}]
+        assert line["vehicles-fixed"]["annotations"][0]["left"] == left
+        assert line["vehicles-fixed-metadata"]["adjustment-status"] == "adjusted"
+    shown = json.loads(re.search(r"## Walkthrough: boxes.*?```json\n(.*?)\n```", text, re.S).group(1))
+    assert set(shown) == set(printed[0])
+    for key in ("vehicles-metadata", "vehicles-check-metadata", "vehicles-fixed-metadata"):
+        assert set(shown[key]) == set(printed[0][key])

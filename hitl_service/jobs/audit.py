@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from hitl_service.jobs.preprocess import BOXES, PreprocessError, earlier_label
 from hitl_service.domain.labeling import TaskType
+from hitl_service.jobs.preprocess import BOXES, PreprocessError, earlier_label
 
 ADJUSTED, UNADJUSTED = "adjusted", "unadjusted"
 

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
+from playwright.sync_api import expect
 
 from hitl_service.domain.labeling import TaskType
 from tests.conftest import wait_until
 from tests.jobs.helpers import Bot, job_request
 from tests.jobs.test_e2e import BUCKET, DATE, finished, job_worker, read_lines, s3  # noqa: F401 - fixtures
+from tests.jobs.test_browser import open_first_task, page  # noqa: F401 - the Chromium page fixture
 from tests.review.conftest import browser  # noqa: F401 - the shared Chromium fixture
 from tests.support import resources as R
 
@@ -233,24 +235,19 @@ EARLIER_BOXES = [{"class_id": 0, "left": 40, "top": 30, "width": 200, "height": 
                  {"class_id": 1, "left": 260, "top": 150, "width": 80, "height": 120}]
 
 
-def _browser_job(service, sm, worker_factory, *, template, task_type, attribute, labels, lines, group):
+def _browser_job(service, sm, worker_factory, local, *, template, task_type, attribute, labels, lines, group):
     """A job on the service's local storage whose manifest is ``lines`` (an earlier job's output)."""
-    import io
-
     from PIL import Image
 
     from tests.conftest import make_settings
 
+    # the worker reads the manifest from, and the page serves the image out of, the service's data dir
     worker_factory(make_settings(service.settings.redis_url, service.settings.data_dir,
                                  reaper_interval_seconds=0.3), beat=True)
-    bucket = R.unique("gt-audit")
-    data = Path(service.settings.data_dir, "s3", bucket)
-    data.mkdir(parents=True)
-    buf = io.BytesIO()
-    Image.new("RGB", (400, 300), (200, 220, 240)).save(buf, format="PNG")
-    (data / "street.png").write_bytes(buf.getvalue())
-    (data / "in.manifest").write_text("".join(json.dumps(dict(line, **{"source-ref": f"s3://{bucket}/street.png"})) + "\n"
-                                              for line in lines))
+    bucket, data = local
+    Image.new("RGB", (400, 300), "lightsteelblue").save(data / "street.png")
+    image = {"source-ref": f"s3://{bucket}/street.png"}
+    (data / "in.manifest").write_text("".join(json.dumps({**line, **image}) + "\n" for line in lines))
     (data / "cats.json").write_bytes(cats(*labels, audit="vehicles"))
     team_arn = R.create_team(sm, groups=[group])[1]
     ui_arn = R.create_ui(sm, template=template)[1]
@@ -268,15 +265,11 @@ def _completed_lines(sm, name, data) -> list[dict]:
     return [json.loads(x) for x in out.read_text().splitlines()]
 
 
-def test_reviewer_adjusts_pre_drawn_boxes_in_the_browser(service, sm, worker_factory, page):
-    from playwright.sync_api import expect
-
-    from tests.jobs.test_browser import open_first_task
-
+def test_reviewer_adjusts_pre_drawn_boxes_in_the_browser(service, sm, worker_factory, page, local):
     earlier = {"vehicles": {"image_size": [{"width": 400, "height": 300, "depth": 3}], "annotations": EARLIER_BOXES},
                "vehicles-metadata": {"type": "groundtruth/object-detection", "class-map": {"0": "car", "1": "bike"},
                                      "job-name": "labeling-job/boxes", "human-annotated": "yes"}}
-    name, data = _browser_job(service, sm, worker_factory, template=ADJUST_TEMPLATE,
+    name, data = _browser_job(service, sm, worker_factory, local, template=ADJUST_TEMPLATE,
                               task_type=TaskType.ADJUSTMENT_BOUNDING_BOX, attribute="fixed", labels=("car", "bike"),
                               lines=[dict(earlier, n=0), dict(earlier, n=1)], group="box-fixers")
     open_first_task(page, service, sm, name, "fixer", "box-fixers")
@@ -325,16 +318,13 @@ def test_reviewer_adjusts_pre_drawn_boxes_in_the_browser(service, sm, worker_fac
     assert sorted((a["class_id"], a["left"]) for a in lines[1]["fixed"]["annotations"]) == [(0, 40), (1, 260)]
 
 
-def test_reviewer_verifies_an_earlier_label_drawn_on_the_image_in_the_browser(service, sm, worker_factory, page):
-    from playwright.sync_api import expect
-
-    from tests.jobs.test_browser import open_first_task
-
+def test_reviewer_verifies_an_earlier_label_drawn_on_the_image_in_the_browser(service, sm, worker_factory, page,
+                                                                             local):
     # one earlier classification and one earlier box label (the same attribute) to verify
     classified = {"vehicles": 0, "vehicles-metadata": {"type": "groundtruth/image-classification", "class-name": "car"}}
     boxed = {"vehicles": {"image_size": [{"width": 400, "height": 300, "depth": 3}], "annotations": EARLIER_BOXES[:1]},
              "vehicles-metadata": {"type": "groundtruth/object-detection", "class-map": {"0": "car"}}}
-    name, data = _browser_job(service, sm, worker_factory, template=VERIFY_TEMPLATE,
+    name, data = _browser_job(service, sm, worker_factory, local, template=VERIFY_TEMPLATE,
                               task_type=TaskType.VERIFICATION_BOUNDING_BOX, attribute="check",
                               labels=("correct", "incorrect"), lines=[dict(classified, n=0), dict(boxed, n=1)],
                               group="checkers")
@@ -370,14 +360,6 @@ def test_reviewer_verifies_an_earlier_label_drawn_on_the_image_in_the_browser(se
     assert lines[1]["check-metadata"]["worker-feedback"] == [{"comment": "The box misses the car's front"}]
     assert lines[1]["check-metadata"]["type"] == "groundtruth/label-verification"
     assert lines[0]["vehicles-metadata"]["class-name"] == "car"   # the earlier label stays
-
-
-@pytest.fixture
-def page(browser):  # noqa: F811
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    pg = context.new_page()
-    yield pg
-    context.close()
 
 
 # ---- the docs walkthrough runs as printed ------------------------------------------------------

@@ -141,6 +141,59 @@ def test_boxes_then_adjust_marks_adjusted_and_unadjusted(sm, service, s3, job_wo
     assert (car["left"], car["width"]) == (14, 90)
 
 
+def _mask(width_painted: int) -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    img = Image.new("RGBA", (8, 8), (0, 0, 0, 0))
+    for x in range(width_painted):
+        for y in range(8):
+            img.putpixel((x, y), (0x2c, 0xa0, 0x2c, 255))
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def test_masks_then_adjust_start_from_the_earlier_mask(sm, service, s3, job_worker):
+    group = R.unique("maskers")
+    team_arn, ui_arn = R.create_team(sm, groups=(group,))[1], R.create_ui(sm)[1]
+    s3.put_object(Bucket=BUCKET, Key="in/fields.manifest",
+                  Body="\n".join(json.dumps({"source-ref": f"s3://{BUCKET}/img/field-{n}.png"}) for n in range(2)).encode())
+    first, second = R.unique("crop"), R.unique("crop-fixed")
+    mappings = {"crop": {"color": "#2ca02c"}}
+
+    def paint(width, **extra):
+        return {"seg": {"labeledImage": {"pngImageData": _mask(width)}, "labelMappings": mappings,
+                        "inputImageProperties": {"width": 8, "height": 8}, **extra}}
+
+    _, lines1 = run(sm, s3, first, team_arn, ui_arn, manifest=f"s3://{BUCKET}/in/fields.manifest",
+                    task_type=TaskType.SEMANTIC_SEGMENTATION, attribute="crop-ref", categories=cats("crop"),
+                    bots=[Bot(service, R.unique("painter"), [group])], answer_for=lambda i, t: paint(4))
+    earlier = {x["source-ref"]: x["crop-ref"] for x in lines1}
+
+    def adjust(i, task):
+        ti = task["input"]
+        assert ti["initialValue"] == {"src": earlier[ti["taskObject"]], "labelMappings": mappings}
+        if ti["taskObject"].endswith("field-1.png"):
+            return paint(6, initialValueModified=True)
+        return paint(4, initialValueModified=False)
+
+    _, lines = run(sm, s3, second, team_arn, ui_arn, manifest=f"s3://{BUCKET}/audit/{first}/manifests/output/output.manifest",
+                   task_type=TaskType.ADJUSTMENT_SEMANTIC_SEGMENTATION, attribute="crop-fixed-ref",
+                   categories=cats("crop", audit="crop-ref"), bots=[Bot(service, R.unique("repainter"), [group])],
+                   answer_for=adjust)
+    by_image = {x["source-ref"].rsplit("/", 1)[1]: x for x in lines}
+    for name, status in (("field-0.png", "unadjusted"), ("field-1.png", "adjusted")):
+        line = by_image[name]
+        meta = line["crop-fixed-ref-metadata"]
+        assert line["crop-ref"] == earlier[line["source-ref"]]   # the earlier mask stays
+        assert line["crop-fixed-ref"].startswith(f"s3://{BUCKET}/audit/{second}/annotations/consolidated-annotation/output/")
+        assert meta["adjustment-status"] == status and meta["type"] == "groundtruth/semantic-segmentation"
+        assert meta["internal-color-map"]["1"]["class-name"] == "crop"
+
+
 # ---- create-time checks (the service reads the category file and the manifest's start) ---------
 
 

@@ -60,7 +60,8 @@ def earlier_label(task_type: TaskType, line: dict, audit: str | None) -> Earlier
                               f"takes {', '.join(t for t, k in _KINDS.items() if k in _ALLOWED[task_type])}")
     value = line[audit]
     if kind == CLASS:
-        return EarlierLabel(CLASS, [], [str(meta.get("class-name", value))], class_name=str(meta.get("class-name", value)))
+        name = str(meta.get("class-name", value))
+        return EarlierLabel(CLASS, [], [name], class_name=name)
     if kind == BOXES:
         names = {str(k): str(v) for k, v in (meta.get("class-map") or {}).items()}
         anns = value.get("annotations") if isinstance(value, dict) else None
@@ -69,7 +70,8 @@ def earlier_label(task_type: TaskType, line: dict, audit: str | None) -> Earlier
         boxes = [{"label": names.get(str(a.get("class_id")), str(a.get("class_id"))), "left": a.get("left", 0),
                   "top": a.get("top", 0), "width": a.get("width", 0), "height": a.get("height", 0)}
                  for a in anns if isinstance(a, dict)]
-        return EarlierLabel(BOXES, boxes, [names[k] for k in sorted(names, key=lambda k: int(k) if k.isdigit() else 0)])
+        in_order = sorted(names, key=lambda k: int(k) if k.isdigit() else 0)
+        return EarlierLabel(BOXES, boxes, [names[k] for k in in_order])
     if not isinstance(value, str) or not value.startswith("s3://"):
         raise PreprocessError(f"its '{audit}' label is not the s3:// URI of a mask")
     cmap = meta.get("internal-color-map") or {}

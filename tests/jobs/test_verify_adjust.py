@@ -26,6 +26,11 @@ def cats(*labels: str, audit: str | None = None) -> bytes:
     return json.dumps(doc).encode()
 
 
+def output_of(job: str) -> str:
+    """Where ``run`` puts a job's output manifest: the next job's input."""
+    return f"s3://{BUCKET}/audit/{job}/manifests/output/output.manifest"
+
+
 def run(sm, s3, name: str, team_arn: str, ui_arn: str, *, manifest: str, task_type: TaskType, attribute: str,
         categories: bytes, bots: list[Bot], answer_for, workers: int = 1) -> tuple[dict, list[dict]]:
     """Create a job on ``manifest``, let the bots answer everything, return (describe, output lines)."""
@@ -59,7 +64,6 @@ def test_classify_then_verify_keeps_both_labels_and_writes_worker_feedback(sm, s
                     task_type=TaskType.IMAGE_CLASSIFICATION, attribute="species", categories=cats("cat", "dog"),
                     bots=[labeller], answer_for=lambda i, t: {"crowd-image-classifier": {"label": "cat"}})
     assert [x["species-metadata"]["class-name"] for x in lines1] == ["cat", "cat", "cat"]
-    output1 = f"s3://{BUCKET}/audit/{first}/manifests/output/output.manifest"
 
     seen = []
 
@@ -77,7 +81,7 @@ def test_classify_then_verify_keeps_both_labels_and_writes_worker_feedback(sm, s
         return {"crowd-image-classifier": answer}
 
     verifiers = [Bot(service, R.unique("verifier"), [group]) for _ in range(2)]
-    d, lines = run(sm, s3, second, team_arn, ui_arn, manifest=output1, task_type=TaskType.VERIFICATION_BOUNDING_BOX,
+    d, lines = run(sm, s3, second, team_arn, ui_arn, manifest=output_of(first), task_type=TaskType.VERIFICATION_BOUNDING_BOX,
                    attribute="species-check", categories=cats("correct", "incorrect", audit="species"),
                    bots=verifiers, answer_for=verify, workers=2)
     assert len(seen) == 6 and d["LabelCounters"]["HumanLabeled"] == 3
@@ -125,7 +129,7 @@ def test_boxes_then_adjust_marks_adjusted_and_unadjusted(sm, service, s3, job_wo
         # an API answer without the element's flag: compared with the earlier boxes (same boxes, other order)
         return {"boxes": {"boundingBoxes": drawn[::-1], "inputImageProperties": size}}
 
-    _, lines = run(sm, s3, second, team_arn, ui_arn, manifest=f"s3://{BUCKET}/audit/{first}/manifests/output/output.manifest",
+    _, lines = run(sm, s3, second, team_arn, ui_arn, manifest=output_of(first),
                    task_type=TaskType.ADJUSTMENT_BOUNDING_BOX, attribute="vehicles-fixed",
                    categories=cats("car", "bike", audit="vehicles"), bots=[Bot(service, R.unique("fixer"), [group])],
                    answer_for=adjust)
@@ -180,7 +184,7 @@ def test_masks_then_adjust_start_from_the_earlier_mask(sm, service, s3, job_work
             return paint(6, initialValueModified=True)
         return paint(4, initialValueModified=False)
 
-    _, lines = run(sm, s3, second, team_arn, ui_arn, manifest=f"s3://{BUCKET}/audit/{first}/manifests/output/output.manifest",
+    _, lines = run(sm, s3, second, team_arn, ui_arn, manifest=output_of(first),
                    task_type=TaskType.ADJUSTMENT_SEMANTIC_SEGMENTATION, attribute="crop-fixed-ref",
                    categories=cats("crop", audit="crop-ref"), bots=[Bot(service, R.unique("repainter"), [group])],
                    answer_for=adjust)

@@ -16,6 +16,7 @@ class ObjectAnswers:
 
     object_id: int
     answers: list[dict]   # each has answerContent and workerId
+    line: dict | None = None   # the input line (audit jobs compare answers with its earlier label)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -257,8 +258,17 @@ def _masks(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolid
     return out
 
 
-def consolidate_builtin(task_type: TaskType, batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolidated]:
+def consolidate_builtin(task_type: TaskType, batch: list[ObjectAnswers], labels: tuple[str, ...],
+                        audit: str | None = None) -> list[Consolidated]:
     """Consolidate a batch of objects of one job with the built-in method for its task type."""
+    from hitl_service.jobs import audit as audit_jobs
+
+    if task_type in (TaskType.VERIFICATION_BOUNDING_BOX, TaskType.VERIFICATION_SEMANTIC_SEGMENTATION):
+        return audit_jobs.verification(batch, _classes(batch, labels))
+    if task_type is TaskType.ADJUSTMENT_BOUNDING_BOX:
+        return audit_jobs.adjustment(task_type, batch, _boxes(batch, labels), audit)
+    if task_type is TaskType.ADJUSTMENT_SEMANTIC_SEGMENTATION:
+        return audit_jobs.adjustment(task_type, batch, _masks(batch, labels), audit)
     if task_type in (TaskType.IMAGE_CLASSIFICATION, TaskType.TEXT_CLASSIFICATION):
         return _classes(batch, labels)
     if task_type in (TaskType.IMAGE_CLASSIFICATION_MULTILABEL, TaskType.TEXT_CLASSIFICATION_MULTILABEL):

@@ -83,15 +83,20 @@ def consolidation_request_item(object_id: int, data_object: dict, answers: list[
     }
 
 
+# fields GT's examples show after the common ones (a verification job's reviewer comments)
+_TRAILING = ("worker-feedback",)
+
+
 def metadata(task_type: TaskType, job_name: str, created_ms: int, **fields) -> dict:
-    """``<attr>-metadata``: the per-type fields, then GT's common ones."""
-    doc = dict(fields)
+    """``<attr>-metadata``: the per-type fields, then GT's common ones (``worker-feedback`` last, as GT shows it)."""
+    doc = {k: v for k, v in fields.items() if k not in _TRAILING}
     doc.update({
         "type": task_type.output_type,
         "job-name": f"labeling-job/{job_name}",
         "human-annotated": "yes",
         "creation-date": creation_date(created_ms),
     })
+    doc.update((k, fields[k]) for k in _TRAILING if k in fields)
     return doc
 
 

@@ -13,8 +13,12 @@ from hitl_service.domain.timefmt import now_ms, to_ms
 from hitl_service.errors import NotFoundError, ResourceInUseError, ValidationError
 from hitl_service.jobs import tasktypes
 from hitl_service.jobs.autolabel import service as autolabel_service
-from hitl_service.jobs.manifest import split_uri
+from hitl_service.jobs.autolabel.sampling import MIN_OBJECTS
+from hitl_service.jobs.categories import CategoryConfigError, parse_categories
+from hitl_service.jobs.manifest import DataObject, read_manifest, split_uri
+from hitl_service.jobs.preprocess import PreprocessError, check_fits
 from hitl_service.output.document import parse_output_path
+from hitl_service.output.storage import OutputError
 from hitl_service.services.context import ServiceContext, dispatch_safely
 from hitl_service.services.resources import webhooks_from_tags
 from hitl_service.store import keys
@@ -66,6 +70,58 @@ def _resolve_ui(ctx: ServiceContext, ui_config: dict) -> tuple[str, str]:
     return "arn", name
 
 
+# create-time reads are bounded: the category file, and at most this many manifest lines
+SIZE_CHECK_MAX_LINES = 2 * MIN_OBJECTS
+MANIFEST_FIELD = "InputConfig.DataSource.S3DataSource.ManifestS3Uri"
+
+
+def _first_objects(ctx: ServiceContext, uri: str, wanted: int) -> tuple[list[DataObject], bool] | None:
+    """Up to ``wanted`` valid objects from the manifest's start and whether it ended; None when unreadable."""
+    found: list[DataObject] = []
+    lines = read_manifest(ctx.storage, uri)
+    try:
+        for n, item in enumerate(lines):
+            if isinstance(item, DataObject):
+                found.append(item)
+            if len(found) >= wanted or n + 1 >= SIZE_CHECK_MAX_LINES:
+                return found, False
+        return found, True
+    except (OutputError, ValueError):
+        return None   # the worker reads it again and fails the job naming the URI, as for any job
+    finally:
+        lines.close()
+
+
+def _check_autolabel_size(ctx: ServiceContext, manifest_uri: str) -> None:
+    """GT refuses automated labeling below 1,250 objects: refused now when the manifest is that small."""
+    got = _first_objects(ctx, manifest_uri, MIN_OBJECTS)
+    if got is None or not got[1]:
+        return   # large (or unreadable): the worker counts it while it streams the manifest
+    raise _field_error(MANIFEST_FIELD, f"automated data labeling (LabelingJobAlgorithmsConfig) needs at least "
+                                       f"{MIN_OBJECTS} data objects, the manifest has {len(got[0])}")
+
+
+def _check_audit_job(ctx: ServiceContext, req: dict, task_type: TaskType, categories_uri: str,
+                     manifest_uri: str) -> None:
+    """A verification/adjustment job names the earlier label (auditLabelAttributeName) and its input has it."""
+    try:
+        body = ctx.storage.get(*split_uri(categories_uri))
+    except OutputError:
+        return   # unreadable now: the worker fails the job naming the URI, as for any job
+    try:
+        cats = parse_categories(body, task_type)
+    except CategoryConfigError as exc:
+        raise _field_error("LabelCategoryConfigS3Uri", f"{categories_uri} {exc}") from None
+    tasktypes.check_audit_attribute(cats.document, req["LabelAttributeName"], task_type)
+    got = _first_objects(ctx, manifest_uri, 1)
+    if got and got[0]:
+        first = got[0][0]
+        try:
+            check_fits(task_type, first, cats)
+        except PreprocessError as exc:
+            raise _field_error(MANIFEST_FIELD, f"line {first.index + 1} {exc}") from None
+
+
 def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
     """Validate a CreateLabelingJob request beyond the model, store the job and queue its ingestion."""
     name = req["LabelingJobName"]
@@ -94,6 +150,10 @@ def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
     elif task_type in NEEDS_CATEGORIES:
         raise _field_error("LabelCategoryConfigS3Uri", f"is required for a {task_type.value} job")
     algorithm = autolabel_service.check_request(ctx, req, functions)
+    if algorithm:
+        _check_autolabel_size(ctx, manifest_uri)
+    if task_type in tasktypes.AUDIT and functions.pre.builtin:
+        _check_audit_job(ctx, req, task_type, categories_uri, manifest_uri)
     time_limit = htc["TaskTimeLimitInSeconds"]
     if time_limit > MAX_TASK_TIME_LIMIT:
         raise ValidationError(

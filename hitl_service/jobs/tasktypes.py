@@ -34,8 +34,18 @@ BUILTIN_ACCOUNTS = {
 BUILTIN_CONSOLIDATION = frozenset({
     TaskType.IMAGE_CLASSIFICATION, TaskType.TEXT_CLASSIFICATION, TaskType.IMAGE_CLASSIFICATION_MULTILABEL,
     TaskType.TEXT_CLASSIFICATION_MULTILABEL, TaskType.BOUNDING_BOX, TaskType.NAMED_ENTITY_RECOGNITION,
-    TaskType.SEMANTIC_SEGMENTATION,
+    TaskType.SEMANTIC_SEGMENTATION, TaskType.VERIFICATION_BOUNDING_BOX, TaskType.VERIFICATION_SEMANTIC_SEGMENTATION,
+    TaskType.ADJUSTMENT_BOUNDING_BOX, TaskType.ADJUSTMENT_SEMANTIC_SEGMENTATION,
 })
+
+# audit jobs: reviewers judge (verification) or correct (adjustment) an earlier job's label
+VERIFICATION = frozenset({TaskType.VERIFICATION_BOUNDING_BOX, TaskType.VERIFICATION_SEMANTIC_SEGMENTATION})
+ADJUSTMENT = frozenset({TaskType.ADJUSTMENT_BOUNDING_BOX, TaskType.ADJUSTMENT_SEMANTIC_SEGMENTATION})
+AUDIT = VERIFICATION | ADJUSTMENT
+# GT's LabelAttributeName rule: '-ref' for segmentation and its adjustment; verification writes a class, no '-ref'
+REF_ATTRIBUTE = frozenset({TaskType.SEMANTIC_SEGMENTATION, TaskType.ADJUSTMENT_SEMANTIC_SEGMENTATION})
+# the field of the label category file that names the earlier job's LabelAttributeName (GT's name for it)
+AUDIT_FIELD = "auditLabelAttributeName"
 
 _FUNCTION_ARN = re.compile(r"arn:aws[a-z\-]*:lambda:([a-z0-9\-]*):([0-9]{12}):function:([^:]+)(?::.*)?")
 _BY_NAME = {t.value: t for t in TaskType if t is not TaskType.CUSTOM}
@@ -103,11 +113,37 @@ def job_functions(pre_arn: str | None, post_arn: str | None) -> JobFunctions:
 
 
 def check_label_attribute_name(name: str, task_type: TaskType) -> None:
-    """GT's rules: never ``-metadata``; ``-ref`` exactly for semantic segmentation."""
+    """GT's rules: never ``-metadata``; ``-ref`` exactly for segmentation and its adjustment."""
     if name.endswith("-metadata"):
         raise ValidationError(f"LabelAttributeName {name} must not end with '-metadata'")
-    if task_type.segmentation and not name.endswith("-ref"):
-        raise ValidationError(f"LabelAttributeName {name} must end with '-ref' for a semantic segmentation job")
-    if not task_type.segmentation and name.endswith("-ref"):
+    if task_type in REF_ATTRIBUTE and not name.endswith("-ref"):
+        raise ValidationError(f"LabelAttributeName {name} must end with '-ref' for a {task_type.value} job")
+    if task_type not in REF_ATTRIBUTE and name.endswith("-ref"):
         raise ValidationError(
-            f"LabelAttributeName {name} may end with '-ref' only for a semantic segmentation job")
+            f"LabelAttributeName {name} may end with '-ref' only for a SemanticSegmentation or "
+            "AdjustmentSemanticSegmentation job")
+
+
+def audit_attribute(document: dict | None) -> str | None:
+    """The earlier label an audit job shows: the category file's ``auditLabelAttributeName``."""
+    value = (document or {}).get(AUDIT_FIELD)
+    return value if isinstance(value, str) and value else None
+
+
+def check_audit_attribute(document: dict, label_attribute: str, task_type: TaskType) -> str:
+    """The earlier attribute of a verification/adjustment job; ValidationError naming what is wrong."""
+    field = f"LabelCategoryConfigS3Uri: {AUDIT_FIELD}"
+    value = document.get(AUDIT_FIELD)
+    if value is None:
+        raise ValidationError(
+            f"{field} is required for a {task_type.value} job: set it to the LabelAttributeName of the earlier "
+            "job whose labels the reviewers verify or adjust")
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{field} must be a non-empty string, got {value!r}")
+    if value == label_attribute:
+        raise ValidationError(
+            f"LabelAttributeName {label_attribute} must differ from {AUDIT_FIELD} (the earlier job's "
+            "label attribute): a verification or adjustment job writes a new label beside the earlier one")
+    if value.endswith("-metadata"):
+        raise ValidationError(f"{field} {value} names a metadata attribute; name the label attribute itself")
+    return value

@@ -19,6 +19,7 @@ from hitl_service.domain.timefmt import now_ms
 from hitl_service.jobs import events
 from hitl_service.jobs.autolabel import driver as autolabel_driver
 from hitl_service.jobs import output as gt
+from hitl_service.jobs import tasktypes
 from hitl_service.jobs.categories import CategoryConfigError, LabelCategories, parse_categories
 from hitl_service.jobs.consolidate import ObjectAnswers, consolidate_builtin
 from hitl_service.jobs.lambdas import LambdaFailed, LambdaInvoker, parse_post_response, post_event
@@ -100,7 +101,7 @@ def _prepare(job: dict, objs: list[DataObject], cats, invoker: LambdaInvoker | N
     if invoker is None:
         for o in objs:
             try:
-                check_fits(task_type, o)
+                check_fits(task_type, o, cats)
             except PreprocessError as exc:
                 bad.append(BadLine(o.index + 1, str(exc)))
                 continue
@@ -255,7 +256,9 @@ def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> N
             results[o.object_id] = json.dumps(gt.output_line(lines[o.object_id], attr, values[str(o.object_id)], meta),
                                               separators=(",", ":"), ensure_ascii=False)
     else:
-        consolidated = consolidate_builtin(task_type, [ObjectAnswers(o.object_id, o.answers) for o in taken], labels)
+        consolidated = consolidate_builtin(task_type, [ObjectAnswers(o.object_id, o.answers, lines[o.object_id])
+                                                       for o in taken], labels,
+                                           audit=tasktypes.audit_attribute(cats.document if cats else None))
         response = []
         for o, c in zip(taken, consolidated):
             if c.value is None:

@@ -121,11 +121,26 @@ def test_builtin_task_input_per_type():
         preprocess.builtin_task_input(TaskType.BOUNDING_BOX, text, cats, title="t")
     with pytest.raises(preprocess.PreprocessError):
         preprocess.builtin_task_input(TaskType.NAMED_ENTITY_RECOGNITION, img, cats, title="t")
-    prior = manifest.DataObject(2, {"source-ref": "s3://b/a.jpg", "boxes": {"annotations": []},
-                                    "boxes-metadata": {"type": "groundtruth/object-detection"}}, "")
-    ti = preprocess.builtin_task_input(TaskType.VERIFICATION_BOUNDING_BOX, prior, cats, title="v",
-                                       label_attribute="boxes")
-    assert ti["initialValue"] == {"annotations": []}
+    prior = manifest.DataObject(2, {"source-ref": "s3://b/a.jpg",
+                                    "boxes": {"annotations": [{"class_id": 1, "left": 1, "top": 2, "width": 3, "height": 4}]},
+                                    "boxes-metadata": {"type": "groundtruth/object-detection",
+                                                       "class-map": {"1": "cat"}}}, "")
+    with pytest.raises(preprocess.PreprocessError, match="auditLabelAttributeName"):
+        preprocess.builtin_task_input(TaskType.VERIFICATION_BOUNDING_BOX, prior, cats, title="v")
+    audit = categories.LabelCategories(cats.labels, {**cats.document, "auditLabelAttributeName": "boxes"})
+    ti = preprocess.builtin_task_input(TaskType.VERIFICATION_BOUNDING_BOX, prior, audit, title="v")
+    box = {"label": "cat", "left": 1, "top": 2, "width": 3, "height": 4}
+    assert ti["initialValue"] == [box] and ti["overlay"] == {"boundingBox": {"labels": ["cat"], "value": [box]}}
+    assert ti["manifestLine"] == prior.line and ti["initialValueMetadata"]["class-map"] == {"1": "cat"}
+    mask = manifest.DataObject(3, {"source-ref": "s3://b/a.jpg", "m-ref": "s3://b/m.png", "m-ref-metadata": {
+        "type": "groundtruth/semantic-segmentation",
+        "internal-color-map": {"0": {"class-name": "BACKGROUND", "hex-color": "#ffffff"},
+                               "1": {"class-name": "cat", "hex-color": "#2ca02c"}}}}, "")
+    seg = categories.LabelCategories(cats.labels, {**cats.document, "auditLabelAttributeName": "m-ref"})
+    ti = preprocess.builtin_task_input(TaskType.ADJUSTMENT_SEMANTIC_SEGMENTATION, mask, seg, title="v")
+    assert ti["initialValue"] == {"src": "s3://b/m.png", "labelMappings": {"cat": {"color": "#2ca02c"}}}
+    with pytest.raises(preprocess.PreprocessError, match="of type 'groundtruth/semantic-segmentation'"):
+        preprocess.builtin_task_input(TaskType.ADJUSTMENT_BOUNDING_BOX, mask, seg, title="v")
 
 
 # ---- Lambda invocation --------------------------------------------------------------------------

@@ -1329,6 +1329,18 @@
         o.append(svg('image', { class: 'ovl-mask', href: png, x: 0, y: 0, width: w, height: ht, opacity: 0.5,
                                 preserveAspectRatio: 'none' }));
       }
+      // our addition for verifying an image classification: `{ classification: { label } }` as a caption
+      var cls = ov.classification;
+      if (isPlainObject(cls) && cls.label != null) {
+        var fs = Math.max(12, Math.round(Math.max(w, ht) / 18));
+        var cap = svg('g', { class: 'ovl-class', 'data-label': String(cls.label) });
+        cap.append(svg('rect', { x: 0, y: 0, width: w, height: fs * 1.6, fill: 'rgba(15,23,42,.7)' }));
+        var ct = svg('text', { x: fs * 0.4, y: fs * 1.15, fill: '#fff', 'font-size': fs, 'font-family': 'sans-serif',
+                               'font-weight': 'bold' });
+        ct.textContent = String(cls.label);
+        cap.append(ct);
+        o.append(cap);
+      }
       var bb = ov.boundingBox;
       var boxes = bb && Array.isArray(bb.value) ? bb.value : [];
       var names = bb && Array.isArray(bb.labels) ? bb.labels.map(function (l) { return isPlainObject(l) ? l.label : l; }) : [];
@@ -1727,6 +1739,13 @@
         return { left: +b.left || 0, top: +b.top || 0, width: +b.width || 0, height: +b.height || 0,
           label: b.label != null ? String(b.label) : self._curLabel() };
       });
+      // AWS's element reports whether the worker changed the boxes it started from
+      this._initialKey = this._boxKey();
+    }
+    _boxKey() {
+      return JSON.stringify(this._items().map(function (b) {
+        return [b.label, Math.round(b.left), Math.round(b.top), Math.round(b.width), Math.round(b.height)];
+      }).sort());
     }
     _down(e) {
       if (e.button !== 0 || !this._stage.loaded) return;
@@ -1804,12 +1823,14 @@
       }));
     }
     _output() {
-      return {
+      var out = {
         boundingBoxes: this._items().map(function (b) {
           return { height: Math.round(b.height), label: b.label, left: Math.round(b.left), top: Math.round(b.top), width: Math.round(b.width) };
         }),
         inputImageProperties: this._stage.size()
       };
+      if (this._initialKey != null) out.initialValueModified = this._boxKey() !== this._initialKey;
+      return out;
     }
     _crowdValidate() {
       return this.hasAttribute('required') && !this._items().length ? 'Please draw at least one box.' : null;

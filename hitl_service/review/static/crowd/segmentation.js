@@ -564,8 +564,11 @@
         out.labelMappings = {};
         this._labels.forEach(function (l, i) { out.labelMappings[l.label] = { color: self._labelColor(i) }; });
       }
+      // as AWS's element: whether the worker edited the mask it started from (every edit goes through _notify)
+      if (K.isPlainObject(this._initial)) out.initialValueModified = !!this._edited;
       return out;
     }
+    _notify() { this._edited = true; super._notify(); }
     _crowdCollect(out) { var v = this.value; if (this.name && v) out[this.name] = v; }
     _crowdValidate() {
       if (this._draft && this._draft.length) return 'Finish the polygon you are drawing (press Enter) or cancel it (Esc).';

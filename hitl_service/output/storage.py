@@ -136,33 +136,7 @@ class LocalDirectoryStorage:
 
     def put(self, bucket: str, key: str, body: bytes, content_type: str = "application/json") -> None:
         """Write atomically (temp file in the same directory, fsync, rename); content_type is not kept."""
-        path = self.path_for(bucket, key)
-        tmp = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # same directory as the target so os.replace is an atomic rename, never a copy
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                # mkstemp creates 0600; output files are ordinary readable files like S3 objects
-                os.fchmod(f.fileno(), 0o644)
-                f.write(body)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-            tmp = None
-            _fsync_dir(path.parent)
-        except OSError as exc:
-            err = _os_error(exc, "put", bucket, key)
-            log.warning("output put failed backend=local bucket=%s key=%s code=%s error=%s",
-                        bucket, key, err.code, exc)
-            raise err from exc
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-        log.info("output stored backend=local bucket=%s key=%s bytes=%d", bucket, key, len(body))
+        self.put_stream(bucket, key, (body,), content_type)
 
     def put_stream(self, bucket: str, key: str, chunks: Iterable[bytes],
                    content_type: str = "application/octet-stream") -> int:
@@ -172,8 +146,10 @@ class LocalDirectoryStorage:
         size = 0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            # same directory as the target so os.replace is an atomic rename, never a copy
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             with os.fdopen(fd, "wb") as f:
+                # mkstemp creates 0600; output files are ordinary readable files like S3 objects
                 os.fchmod(f.fileno(), 0o644)
                 for chunk in chunks:
                     f.write(chunk)
@@ -194,7 +170,7 @@ class LocalDirectoryStorage:
                     os.unlink(tmp)
                 except OSError:
                     pass
-        log.info("output streamed backend=local bucket=%s key=%s bytes=%d", bucket, key, size)
+        log.info("output stored backend=local bucket=%s key=%s bytes=%d", bucket, key, size)
         return size
 
     def exists(self, bucket: str, key: str) -> bool:

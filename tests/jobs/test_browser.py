@@ -12,6 +12,7 @@ from hitl_service.services import reviewers
 from tests.conftest import make_settings, wait_until
 from tests.jobs.helpers import TEXT_TEMPLATE, categories_doc, job_request
 from tests.review.conftest import browser  # noqa: F401 - the shared Chromium fixture
+from tests.review.test_crowd_elements import SPAN_RECT_JS
 from tests.review.test_review_page import login
 from tests.support import resources as R
 
@@ -298,34 +299,16 @@ def test_text_classification_multi_label_in_the_browser(builtin_jobs, page):
     assert line["topics-metadata"]["type"] == "groundtruth/text-classification-multilabel"
 
 
-# the page rectangle of the characters [a, b) of the entity text, inside the task frame
-WORD_RECT_JS = """([a, b]) => {
-  const host = document.querySelector('crowd-entity-annotation');
-  const segs = host.shadowRoot.querySelectorAll('.seg');
-  const at = (off) => {
-    for (const s of segs) {
-      const t = s.firstChild, st = Number(s.dataset.s);
-      if (t && off >= st && off <= st + t.length) return [t, off - st];
-    }
-    throw new Error('offset ' + off + ' not rendered');
-  };
-  const r = document.createRange();
-  r.setStart(...at(a));
-  r.setEnd(...at(b));
-  const box = r.getBoundingClientRect();
-  return {x: box.left + box.width / 2, y: box.top + box.height / 2};
-}"""
-
-
 def test_named_entity_recognition_in_the_browser(builtin_jobs, page):
     frame = start_builtin(page, builtin_jobs, "ner")
     expect(frame.locator("crowd-entity-annotation")).to_be_visible()
     frame.get_by_role("radio", name="location").click()
     start = NER_TEXT.index("Paris")
     task_frame = page.locator("#task-frame").element_handle().content_frame()
-    word = task_frame.evaluate(WORD_RECT_JS, [start, start + len("Paris")])
+    # the word's rectangle as the element rendered it (offsets in UTF-16 units: the text is ASCII)
+    word = task_frame.evaluate(SPAN_RECT_JS, [start, start + len("Paris")])
     origin = page.locator("#task-frame").bounding_box()
-    page.mouse.dblclick(origin["x"] + word["x"], origin["y"] + word["y"])
+    page.mouse.dblclick(origin["x"] + (word["x1"] + word["x2"]) / 2, origin["y"] + word["y"])
     expect(frame.locator("crowd-entity-annotation .etag")).to_have_count(1)
     submit_and_finish(page)
     line = builtin_jobs.output_line("ner")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hitl_service.jobs import service
+from hitl_service.jobs import listing, service
 from schemas.labeling import dump_labeling_job, dump_labeling_job_for_workteam, dump_labeling_job_summary
 
 
@@ -15,7 +15,7 @@ def describe_labeling_job(ctx, req):
 
 
 def list_labeling_jobs(ctx, req):
-    rows, token = service.list_labeling_jobs(ctx, req)
+    rows, token = listing.list_labeling_jobs(ctx, req)
     body = {"LabelingJobSummaryList": [dump_labeling_job_summary(r) for r in rows]}
     if token:
         body["NextToken"] = token
@@ -28,7 +28,7 @@ def stop_labeling_job(ctx, req):
 
 
 def list_labeling_jobs_for_workteam(ctx, req):
-    rows, token = service.list_labeling_jobs_for_workteam(ctx, req)
+    rows, token = listing.list_labeling_jobs_for_workteam(ctx, req)
     body = {"LabelingJobSummaryList": [dump_labeling_job_for_workteam(r, ctx.settings.account_id) for r in rows]}
     if token:
         body["NextToken"] = token

@@ -26,9 +26,16 @@ def _summary_row(job: dict) -> dict:
 def cmd_list(args) -> int:
     from hitl_service.cli import _table
 
+    from hitl_service.jobs.listing import list_labeling_jobs
+
     ctx = _context()
-    rows = [_summary_row(j) for j in ctx.store.jobs.all_summaries()
-            if args.status is None or j["status"] == args.status]
+    rows, req = [], {"StatusEquals": args.status} if args.status else {}
+    while True:  # the listing's pages, newest index position last, until no NextToken is left
+        page, token = list_labeling_jobs(ctx, req)
+        rows += [_summary_row(j) for j in page]
+        if not token:
+            break
+        req["NextToken"] = token
     print(_table(rows, ["name", "status", "labeled", "failed", "unlabeled", "workteam"]))
     return 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from typing import Iterable, Iterator
 
 from hitl_service.domain.labeling import TaskType
 from hitl_service.output.document import parse_output_path
@@ -107,3 +108,31 @@ def output_line(input_line: dict, attribute: str, value, meta: dict | None) -> d
     if meta is not None:
         line[f"{attribute}-metadata"] = meta
     return line
+
+
+# output.manifest is written in chunks of about this many bytes (memory flat in the job's size)
+STREAM_CHUNK_BYTES = 1 << 20
+
+
+def encode_lines(lines: Iterable[str], chunk_bytes: int = STREAM_CHUNK_BYTES) -> Iterator[bytes]:
+    """JSON Lines text as UTF-8 chunks of about ``chunk_bytes``, one newline after each line."""
+    parts: list[bytes] = []
+    size = 0
+    for line in lines:
+        data = line.encode("utf-8") + b"\n"
+        parts.append(data)
+        size += len(data)
+        if size >= chunk_bytes:
+            yield b"".join(parts)
+            parts, size = [], 0
+    if parts:
+        yield b"".join(parts)
+
+
+def write_manifest(storage, bucket: str, key: str, lines: Iterable[str]) -> int:
+    """Stream a manifest to storage (a temp file then rename, or a multipart upload); bytes written.
+
+    The object appears whole or not at all at a fixed key, so writing again after a crash or an
+    outage leaves exactly one output manifest.
+    """
+    return storage.put_stream(bucket, key, encode_lines(lines), content_type="application/x-ndjson")

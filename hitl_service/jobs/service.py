@@ -8,8 +8,7 @@ import uuid
 
 from hitl_service.domain.labeling import LabelingJobStatus, TaskType
 from hitl_service.domain.names import name_from_arn
-from hitl_service.domain.pagination import decode_token, encode_token
-from hitl_service.domain.timefmt import now_ms, to_ms
+from hitl_service.domain.timefmt import now_ms
 from hitl_service.errors import NotFoundError, ResourceInUseError, ValidationError
 from hitl_service.jobs import tasktypes
 from hitl_service.jobs.autolabel import service as autolabel_service
@@ -21,7 +20,6 @@ from hitl_service.output.document import parse_output_path
 from hitl_service.output.storage import OutputError
 from hitl_service.services.context import ServiceContext, dispatch_safely
 from hitl_service.services.resources import webhooks_from_tags
-from hitl_service.store import keys
 from hitl_service.store.jobs import CreateOutcome, StopOutcome
 
 log = logging.getLogger(__name__)
@@ -220,70 +218,3 @@ def stop_labeling_job(ctx: ServiceContext, name: str) -> None:
         raise ValidationError(f"Labeling job {name} is {status}; only a running job can be stopped")
     log.info("labeling job stopping job=%s was=%s", name, status)
     dispatch_safely(ctx.dispatcher.job_work, name)
-
-
-# ---- listings -----------------------------------------------------------------------------------
-# Labeling jobs are few per account (AWS limits concurrent jobs), so a listing reads every job's
-# summary fields once, filters and sorts them in memory, and resumes after the last sort key.
-
-_SORT_KEYS = {
-    "CreationTime": lambda r: (int(r["created_ms"]), r["name"]),
-    "Name": lambda r: (r["name"].lower(), r["name"]),
-    "Status": lambda r: (r["status"], int(r["created_ms"]), r["name"]),
-}
-
-
-def _in_window(ms: int, after, before) -> bool:
-    # as the other listings: CreationTimeAfter is inclusive, CreationTimeBefore exclusive
-    if after is not None and ms < to_ms(after):
-        return False
-    if before is not None and ms >= to_ms(before):
-        return False
-    return True
-
-
-def _page(rows: list[dict], req: dict, scope: str, sort_by: str, default_order: str) -> tuple[list[dict], str | None]:
-    order = req.get("SortOrder", default_order)
-    key = _SORT_KEYS[sort_by]
-    rows.sort(key=key, reverse=order == "Descending")
-    scope = f"{scope}:{sort_by}:{order}"
-    if req.get("NextToken"):
-        after = json.loads(decode_token(req["NextToken"], scope))
-        after_key = tuple(after)
-        if order == "Descending":
-            rows = [r for r in rows if list(key(r)) < list(after_key)]
-        else:
-            rows = [r for r in rows if list(key(r)) > list(after_key)]
-    limit = req.get("MaxResults", 100)
-    page, more = rows[:limit], len(rows) > limit
-    token = encode_token(scope, json.dumps(list(key(page[-1])))) if more and page else None
-    return page, token
-
-
-def list_labeling_jobs(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | None]:
-    """ListLabelingJobs: filters, SortBy Name/CreationTime/Status, pagination."""
-    needle = (req.get("NameContains") or "").lower()
-    status = req.get("StatusEquals")
-    rows = [
-        r for r in ctx.store.jobs.all_summaries()
-        if needle in r["name"].lower()
-        and (status is None or r["status"] == status)
-        and _in_window(int(r["created_ms"]), req.get("CreationTimeAfter"), req.get("CreationTimeBefore"))
-        and _in_window(int(r["modified_ms"]), req.get("LastModifiedTimeAfter"), req.get("LastModifiedTimeBefore"))
-    ]
-    return _page(rows, req, "jobs", req.get("SortBy", "CreationTime"), "Ascending")
-
-
-def list_labeling_jobs_for_workteam(ctx: ServiceContext, req: dict) -> tuple[list[dict], str | None]:
-    """ListLabelingJobsForWorkteam: the jobs sent to one workteam."""
-    arn = req["WorkteamArn"]
-    name = name_from_arn(arn, "workteam")
-    if name is None or ctx.arns.workteam(name) != arn or ctx.store.resources.get_team(name) is None:
-        raise NotFoundError(f"Workteam {arn} does not exist")
-    needle = req.get("JobReferenceCodeContains") or ""
-    rows = [
-        r for r in ctx.store.jobs.all_summaries()
-        if r["team"] == name and needle in r["reference_code"]
-        and _in_window(int(r["created_ms"]), req.get("CreationTimeAfter"), req.get("CreationTimeBefore"))
-    ]
-    return _page(rows, req, f"teamjobs:{name}", "CreationTime", "Descending")

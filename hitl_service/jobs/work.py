@@ -294,27 +294,30 @@ def _failed_line(line: dict, job: dict, reason: str) -> dict:
 def write_output_manifest(ctx: ServiceContext, name: str, job: dict, storage) -> str:
     """output.manifest: every valid input line in order, labelled ones with the label and its metadata."""
     layout = gt.JobLayout(job["output_path"], job["name"])
-    chunks: list[str] = []
+    gt.write_manifest(storage, layout.bucket, layout.output_manifest, _output_lines(ctx, name, job, storage))
+    return layout.uri(layout.output_manifest)
+
+
+def _output_lines(ctx: ServiceContext, name: str, job: dict, storage):
+    """The output lines, read from the manifest and the recorded results 5,000 objects at a time."""
     batch: list[DataObject] = []
 
     def emit():
         for obj, res in zip(batch, ctx.store.jobs.results(name, [o.index for o in batch])):
             if res and not res.startswith("!"):
-                chunks.append(res)
+                yield res
             elif res:
-                chunks.append(json.dumps(_failed_line(obj.line, job, res[1:]), separators=(",", ":"), ensure_ascii=False))
+                yield json.dumps(_failed_line(obj.line, job, res[1:]), separators=(",", ":"), ensure_ascii=False)
             else:
-                chunks.append(obj.raw.decode("utf-8", "replace"))
+                yield obj.raw.decode("utf-8", "replace")
         batch.clear()
 
     for item in read_manifest(storage, job["manifest_uri"]):
         if isinstance(item, DataObject):
             batch.append(item)
             if len(batch) >= 5000:
-                emit()
-    emit()
-    storage.put(layout.bucket, layout.output_manifest, "".join(c + "\n" for c in chunks).encode("utf-8"))
-    return layout.uri(layout.output_manifest)
+                yield from emit()
+    yield from emit()
 
 
 LOCK_TTL_MS = 120_000

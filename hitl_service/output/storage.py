@@ -15,10 +15,11 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Protocol, runtime_checkable
 
 import boto3
 import botocore.exceptions
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 if TYPE_CHECKING:
@@ -59,6 +60,11 @@ class OutputStorage(Protocol):
 
     def put(self, bucket: str, key: str, body: bytes, content_type: str = "application/json") -> None:
         """Store ``body`` at bucket/key, replacing any object there (same bytes again is a no-op)."""
+
+    def put_stream(self, bucket: str, key: str, chunks: Iterable[bytes],
+                   content_type: str = "application/octet-stream") -> int:
+        """Store the concatenated ``chunks`` at bucket/key without holding them all in memory; the
+        object appears whole or not at all. Returns the bytes written."""
 
     def exists(self, bucket: str, key: str) -> bool:
         """Whether an object is stored at bucket/key."""
@@ -130,8 +136,14 @@ class LocalDirectoryStorage:
 
     def put(self, bucket: str, key: str, body: bytes, content_type: str = "application/json") -> None:
         """Write atomically (temp file in the same directory, fsync, rename); content_type is not kept."""
+        self.put_stream(bucket, key, (body,), content_type)
+
+    def put_stream(self, bucket: str, key: str, chunks: Iterable[bytes],
+                   content_type: str = "application/octet-stream") -> int:
+        """Write the chunks to a temp file beside the target, fsync, rename: whole or not at all."""
         path = self.path_for(bucket, key)
         tmp = None
+        size = 0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # same directory as the target so os.replace is an atomic rename, never a copy
@@ -139,7 +151,9 @@ class LocalDirectoryStorage:
             with os.fdopen(fd, "wb") as f:
                 # mkstemp creates 0600; output files are ordinary readable files like S3 objects
                 os.fchmod(f.fileno(), 0o644)
-                f.write(body)
+                for chunk in chunks:
+                    f.write(chunk)
+                    size += len(chunk)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -156,7 +170,8 @@ class LocalDirectoryStorage:
                     os.unlink(tmp)
                 except OSError:
                     pass
-        log.info("output stored backend=local bucket=%s key=%s bytes=%d", bucket, key, len(body))
+        log.info("output stored backend=local bucket=%s key=%s bytes=%d", bucket, key, size)
+        return size
 
     def exists(self, bucket: str, key: str) -> bool:
         """Whether the file for bucket/key exists."""
@@ -243,6 +258,7 @@ class S3Storage:
         connect_timeout: float = 3.0,
         read_timeout: float = 5.0,
         max_retries: int = 2,
+        multipart_bytes: int = 16 * 1024 * 1024,
     ):
         if bool(settings.s3_access_key_id) != bool(settings.s3_secret_access_key):
             raise ValueError("set both s3_access_key_id and s3_secret_access_key, or neither")
@@ -267,6 +283,9 @@ class S3Storage:
             region_name=settings.s3_region or None,
         )
         self.client = session.client("s3", endpoint_url=settings.s3_endpoint_url or None, config=config)
+        # streamed uploads: parts of multipart_bytes, two at a time, so memory stays a few parts
+        self._transfer = TransferConfig(multipart_threshold=multipart_bytes, multipart_chunksize=multipart_bytes,
+                                        max_concurrency=2, use_threads=True)
 
     def put(self, bucket: str, key: str, body: bytes, content_type: str = "application/json") -> None:
         """put_object with Content-MD5 so the server rejects a body damaged in transit."""
@@ -282,6 +301,37 @@ class S3Storage:
             raise err from exc
         log.info("output stored backend=s3 bucket=%s key=%s bytes=%d etag=%s",
                  bucket, key, len(body), response.get("ETag", ""))
+
+    def put_stream(self, bucket: str, key: str, chunks: Iterable[bytes],
+                   content_type: str = "application/octet-stream") -> int:
+        """Spool the chunks to a temp file, then upload it with boto3's managed transfer (multipart
+        above ``multipart_bytes``, each part checksummed; S3 shows the object only once it is whole)."""
+        from boto3.exceptions import S3UploadFailedError
+
+        size = 0
+        with tempfile.TemporaryFile(prefix="hitl-upload-") as f:
+            try:
+                for chunk in chunks:
+                    f.write(chunk)
+                    size += len(chunk)
+                f.seek(0)
+            except OSError as exc:
+                raise _os_error(exc, "spool", bucket, key) from exc
+            try:
+                self.client.upload_fileobj(f, bucket, key, ExtraArgs={"ContentType": content_type},
+                                           Config=self._transfer)
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+                err = _s3_error(exc, "put", bucket, key)
+                log.warning("output put failed backend=s3 bucket=%s key=%s code=%s", bucket, key, err.code)
+                raise err from exc
+            except S3UploadFailedError as exc:
+                # the managed transfer wraps the ClientError of the part that failed in its message
+                code = "NoSuchBucket" if "NoSuchBucket" in str(exc) else "UploadFailed"
+                log.warning("output put failed backend=s3 bucket=%s key=%s code=%s", bucket, key, code)
+                err_type = OutputConfigError if code == "NoSuchBucket" or "AccessDenied" in str(exc) else OutputWriteError
+                raise err_type(f"s3 put failed bucket={bucket} key={key} code={code}: {exc}", code=code) from exc
+        log.info("output streamed backend=s3 bucket=%s key=%s bytes=%d", bucket, key, size)
+        return size
 
     def exists(self, bucket: str, key: str) -> bool:
         """HEAD the object; a missing bucket also reads as False (HEAD responses carry no error code)."""

@@ -8,7 +8,9 @@ index, active set) are written in their own steps.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
+import time
 
 from hitl_service.domain.labeling import (  # noqa: F401 - re-exported for callers
     CreateOutcome, FinishOutcome, IngestOutcome, LeaseOutcome, StopOutcome)
@@ -49,6 +51,33 @@ SUMMARY_FIELDS = ("name", "arn", "status", "created_ms", "modified_ms", "team", 
                   "failed", "workers_per_object", "reference_code")
 
 
+# how long an ended job stays in the recent set (the /metrics window is shorter)
+RECENT_RETENTION_MS = 7 * 24 * 3600 * 1000
+
+
+class JobIndex(enum.Enum):
+    """The listing indexes: all jobs by creation time or by name, one team's jobs by creation time."""
+    CREATION = "creation"
+    NAME = "name"
+    TEAM = "team"
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexEntry:
+    member: str                 # the index member (the NextToken resumes after it)
+    summary: dict | None        # the job's summary fields; None if the record is gone
+
+
+@dataclasses.dataclass(frozen=True)
+class IndexPage:
+    entries: list[IndexEntry]
+    more: bool                  # the index has members after this page
+
+
+def _clock_ms() -> int:
+    return int(time.time() * 1000)
+
+
 def _args(*values) -> list:
     return list(values)
 
@@ -71,15 +100,32 @@ class JobStore:
             self.index(name, created_ms)
         return outcome
 
-    def index(self, name: str, created_ms: int) -> None:
-        """Add the job to the creation index and the active set (idempotent; the worker repeats it)."""
+    def index(self, name: str, created_ms: int, now_ms: int | None = None) -> None:
+        """Add the job to the listing indexes and the active set (idempotent; the worker repeats it).
+
+        The indexes live outside the job's slot, so this is its own step after the record is
+        stored; every run of the job's worker repeats it, which repairs a step lost to a crash.
+        """
+        team = self.r.hget(keys.job(name), "team")
+        member = keys.index_member(created_ms, name)
         pipe = self.r.pipeline(transaction=False)
-        pipe.zadd(keys.JOBS, {keys.index_member(created_ms, name): 0})
+        pipe.zadd(keys.JOBS, {member: 0})
+        pipe.zadd(keys.JOBS_BY_NAME, {name.lower(): 0})
+        if team:
+            pipe.zadd(keys.team_jobs(team), {member: 0})
         pipe.sadd(keys.JOBS_ACTIVE, name)
+        pipe.zadd(keys.JOBS_RECENT, {name: now_ms if now_ms is not None else _clock_ms()})
         pipe.execute()
 
-    def deactivate(self, name: str) -> None:
-        self.r.srem(keys.JOBS_ACTIVE, name)
+    def deactivate(self, name: str, now_ms: int | None = None) -> None:
+        """The job is terminal: off the active set; it stays among the recent ones from ``now_ms``."""
+        now_ms = now_ms if now_ms is not None else _clock_ms()
+        pipe = self.r.pipeline(transaction=False)
+        pipe.srem(keys.JOBS_ACTIVE, name)
+        pipe.zadd(keys.JOBS_RECENT, {name: now_ms})
+        # old entries go as jobs end, so the recent set holds about one retention window of jobs
+        pipe.zremrangebyscore(keys.JOBS_RECENT, "-inf", now_ms - RECENT_RETENTION_MS)
+        pipe.execute()
 
     def active_names(self) -> list[str]:
         return sorted(self.r.smembers(keys.JOBS_ACTIVE))
@@ -93,13 +139,37 @@ class JobStore:
         """Cache what ingestion learned (labels, template) on the record of an existing job."""
         self.r.hset(keys.job(name), mapping={k: str(v) for k, v in fields.items()})
 
-    def all_summaries(self) -> list[dict]:
-        """Every job's summary fields, in creation order (listings filter and sort these)."""
-        members = self.r.zrange(keys.JOBS, 0, -1)
+    def summaries(self, names: list[str]) -> list[dict | None]:
+        """The summary fields of some jobs (None for a name without a record), one round trip."""
         pipe = self.r.pipeline(transaction=False)
-        for m in members:
-            pipe.hmget(keys.job(keys.member_name(m)), SUMMARY_FIELDS)
-        return [dict(zip(SUMMARY_FIELDS, v)) for v in pipe.execute() if v[0] is not None]
+        for n in names:
+            pipe.hmget(keys.job(n), SUMMARY_FIELDS)
+        return [dict(zip(SUMMARY_FIELDS, v)) if v[0] is not None else None for v in pipe.execute()] if names else []
+
+    def index_page(self, index: JobIndex, *, team: str = "", descending: bool, after: str | None,
+                   lo: str = "-", hi: str = "+", limit: int) -> IndexPage:
+        """Up to ``limit`` entries of a listing index after the member ``after``, with their summaries.
+
+        ``lo``/``hi`` are lex bounds (``[x`` inclusive, ``(x`` exclusive) on the index's members.
+        """
+        key = {JobIndex.CREATION: keys.JOBS, JobIndex.NAME: keys.JOBS_BY_NAME}.get(index) or keys.team_jobs(team)
+        if descending:
+            members = self.r.zrevrangebylex(key, f"({after}" if after is not None else hi, lo, start=0, num=limit + 1)
+        else:
+            members = self.r.zrangebylex(key, f"({after}" if after is not None else lo, hi, start=0, num=limit + 1)
+        more = len(members) > limit
+        members = members[:limit]
+        names = members if index is JobIndex.NAME else [keys.member_name(m) for m in members]
+        return IndexPage([IndexEntry(m, row) for m, row in zip(members, self.summaries(names))], more)
+
+    def recent_jobs(self, limit: int) -> list[dict]:
+        """The summaries of the ``limit`` most recently created jobs, newest first (for the console)."""
+        return [e.summary for e in self.index_page(JobIndex.CREATION, descending=True, after=None, limit=limit).entries
+                if e.summary is not None]
+
+    def recently_touched(self, since_ms: int, limit: int) -> list[str]:
+        """Names of jobs running now or ended since ``since_ms``, most recent first, at most ``limit``."""
+        return self.r.zrevrangebyscore(keys.JOBS_RECENT, "+inf", since_ms, start=0, num=limit)
 
     @staticmethod
     def decode_doc(record: dict) -> dict:

@@ -275,6 +275,13 @@ JOB_KEY_PARTS = ("pending", "queue", "left", "workers", "answers", "answered", "
 
 JOBS = PREFIX + "jobs"                    # creation-time index (lex members: created_ms:name)
 JOBS_ACTIVE = PREFIX + "jobs:active"      # names of jobs not yet terminal (the beat tick walks these)
+JOBS_BY_NAME = PREFIX + "jobs:byname"     # name index (lex members: lowercased names, unique as GT's are)
+JOBS_RECENT = PREFIX + "jobs:recent"      # names scored by when a worker last ran the job or it ended
+
+
+def team_jobs(team_name: str) -> str:
+    """The labeling jobs sent to a workteam, lex members ``index_member(created_ms, name)``."""
+    return team_tag(team_name) + "jobs"
 
 
 def login_failures_account(name: str) -> str:

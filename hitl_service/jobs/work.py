@@ -19,6 +19,7 @@ from hitl_service.domain.timefmt import now_ms
 from hitl_service.jobs import events
 from hitl_service.jobs.autolabel import driver as autolabel_driver
 from hitl_service.jobs import output as gt
+from hitl_service.jobs import quality as job_quality
 from hitl_service.jobs.categories import CategoryConfigError, LabelCategories, parse_categories
 from hitl_service.jobs.consolidate import ObjectAnswers, consolidate_builtin
 from hitl_service.jobs.lambdas import LambdaFailed, LambdaInvoker, parse_post_response, post_event
@@ -278,6 +279,7 @@ def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> N
     storage.put(layout.bucket, layout.intermediate_manifest(taken[0].object_id),
                 "".join(r + "\n" for r in results.values() if not r.startswith("!")).encode())
     done, _ = ctx.store.jobs.record_results(name, now_ms(), results)
+    job_quality.record(ctx, name, task_type, taken)  # the console's numbers; the answers leave Redis later
     log.info("consolidated job=%s batch=%s objects=%s recorded=%s", name, batch, len(taken), done)
 
 

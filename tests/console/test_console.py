@@ -195,6 +195,9 @@ def test_quality_shows_agreement_and_estimated_accuracy_per_reviewer(console_ser
 
     out = ok(svc, "console")
     assert "quality of flow sentiment" in out and "amy" in out and "100%" in out
+    # /metrics has the flow's agreement, the number the console shows
+    metrics = requests.get(f"{svc.url}/metrics", timeout=30).text
+    assert f'hitl_flow_agreement_alpha{{flow="sentiment",team="label-team"}} {flow["krippendorff_alpha"]}' in metrics
 
 
 def test_progress_sources_plug_into_the_console(world):

@@ -59,4 +59,8 @@ def create_app(config: Settings | None = None, dispatcher=None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(ops_bp)
     workforce_views.init_app(app)
+    from hitl_service.console import sources
+    from hitl_service.jobs.console import job_progress
+
+    sources.register(app, job_progress)  # labeling jobs' progress rows on the console
     return app

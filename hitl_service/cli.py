@@ -187,16 +187,20 @@ def cmd_audit_export(args) -> int:
 def cmd_console(args) -> int:
     import dataclasses
 
-    from hitl_service.console import quality, service
+    from hitl_service.console import quality, service, sources
+    from hitl_service.jobs.console import job_progress
 
     ctx = _context()
     viewer = service.operator_viewer(ctx)
     queues = service.queues(ctx, viewer)
     statuses = service.loop_statuses(ctx)
     tp = service.throughput(ctx, viewer, args.hours)
-    flows = quality.flow_quality(ctx, viewer.teams, service.reviewer_names(ctx))
+    names = service.reviewer_names(ctx)
+    flows = quality.flow_quality(ctx, viewer.teams, names)
+    jobs = job_progress(ctx)
     if args.json:
         print(json.dumps({"queues": [dataclasses.asdict(q) for q in queues], "loops": statuses,
+                          "jobs": [sources.as_json(j, names) for j in jobs],
                           "throughput": dataclasses.asdict(tp), "quality": [dataclasses.asdict(f) for f in flows]},
                          indent=2))
         return 0
@@ -205,6 +209,10 @@ def cmd_console(args) -> int:
     print(_table(rows, ["team", "waiting", "leases_out", "oldest"]))
     print()
     print("loops: " + "  ".join(f"{k}={v}" for k, v in statuses.items()))
+    if jobs:
+        print()
+        print(_table([_job_row(j) for j in jobs], ["job", "team", "status", "progress", "done", "failed", "alpha",
+                                                  "kappa", "confidence"]))
     print()
     mean = f"{tp.mean_seconds:.1f}s" if tp.mean_seconds is not None else "-"
     print(f"last {tp.hours}h: {tp.total} answers, mean time per task {mean}; per hour: "
@@ -213,14 +221,32 @@ def cmd_console(args) -> int:
                       for r in tp.reviewers]
     if reviewers_rows:
         print(_table(reviewers_rows, ["reviewer", "answers", "mean"]))
+    pct = lambda v: f"{v * 100:.0f}%" if v is not None else "-"  # noqa: E731
+    for j in jobs:
+        if j.quality and j.quality.reviewers:
+            print(f"\nquality of job {j.name} ({j.team}): {j.quality.objects} objects, {j.quality.answers} answers, "
+                  f"{j.quality.method}")
+            print(_table([{"reviewer": names.get(r.worker_id, r.worker_id), "answers": r.answers,
+                           "agreement": pct(r.agreement), "est_accuracy": pct(r.accuracy)} for r in j.quality.reviewers],
+                         ["reviewer", "answers", "agreement", "est_accuracy"]))
     for f in flows:
         alpha = f"{f.krippendorff_alpha:.2f}" if f.krippendorff_alpha is not None else "-"
         print(f"\nquality of flow {f.flow} ({f.team}): {f.loops} loops, {f.answers} answers, {f.method}, alpha={alpha}")
-        pct = lambda v: f"{v * 100:.0f}%" if v is not None else "-"  # noqa: E731
         print(_table([{"reviewer": r.name, "answers": r.answers, "agreement": pct(r.agreement),
                        "est_accuracy": pct(r.accuracy)} for r in f.reviewers],
                      ["reviewer", "answers", "agreement", "est_accuracy"]))
     return 0
+
+
+def _job_row(job) -> dict:
+    """A labeling job's progress and quality as one line of `hitl console`."""
+    q = job.quality
+    num = lambda v: f"{v:.2f}" if v is not None else "-"  # noqa: E731
+    bar = "#" * round(20 * job.percent / 100)
+    return {"job": job.name, "team": job.team, "status": job.status, "progress": f"[{bar:<20}] {job.percent:.0f}%",
+            "done": f"{job.done}/{job.total}", "failed": job.failed,
+            "alpha": num(q.krippendorff_alpha) if q else "-", "kappa": num(q.fleiss_kappa) if q else "-",
+            "confidence": num(q.mean_confidence) if q else "-"}
 
 
 def cmd_console_leases(args) -> int:

@@ -12,6 +12,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from hitl_service.domain.timefmt import now_ms
 from hitl_service.extensions import current_ctx
 from hitl_service.domain.states import LoopStatus
+from hitl_service.console.metrics import QualityCollector
 from hitl_service.jobs.metrics import JobsCollector
 
 log = logging.getLogger(__name__)
@@ -95,4 +96,5 @@ def metrics():
     registry = CollectorRegistry()
     registry.register(RedisCollector(current_ctx()))
     registry.register(JobsCollector(current_ctx()))
+    registry.register(QualityCollector(current_ctx()))
     return Response(generate_latest(registry), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -41,10 +41,10 @@ class FlowQuality:
     reviewers: list[ReviewerQuality]
 
 
-def _flows_of(ctx: ServiceContext, teams: frozenset[str]) -> list[dict]:
+def _flows_of(ctx: ServiceContext, teams: frozenset[str], max_flows: int | None = None) -> list[dict]:
     req: dict = {"MaxResults": 100, "SortOrder": "Ascending"}
     found = []
-    while True:
+    while max_flows is None or len(found) < max_flows:
         rows, token = resources.list_flow_definitions(ctx, req)
         for row in rows:
             try:
@@ -54,8 +54,9 @@ def _flows_of(ctx: ServiceContext, teams: frozenset[str]) -> list[dict]:
             if flow.get("team") in teams:
                 found.append(flow)
         if not token:
-            return found
+            break
         req["NextToken"] = token
+    return found[:max_flows]
 
 
 def _answers(ctx: ServiceContext, flow: dict, max_loops: int) -> list[tuple[str, list[dict]]]:
@@ -70,10 +71,10 @@ def _answers(ctx: ServiceContext, flow: dict, max_loops: int) -> list[tuple[str,
 
 
 def flow_quality(ctx: ServiceContext, teams: frozenset[str], names: dict[str, str],
-                 max_loops: int = MAX_LOOPS) -> list[FlowQuality]:
-    """Per flow of ``teams``: consolidate the newest loops' answers and report agreement per reviewer."""
+                 max_loops: int = MAX_LOOPS, max_flows: int | None = None) -> list[FlowQuality]:
+    """Per flow of ``teams`` (the first ``max_flows``): consolidate the newest loops' answers, agreement per reviewer."""
     out = []
-    for flow in _flows_of(ctx, teams):
+    for flow in _flows_of(ctx, teams, max_flows):
         per_loop = _answers(ctx, flow, max_loops)
         if not per_loop:
             continue

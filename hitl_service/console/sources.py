@@ -16,6 +16,8 @@ class Progress:
     done: int
     total: int
     team: str = ""
+    failed: int = 0
+    quality: object = None    # the source's quality numbers (a labeling job's JobQuality), if any
 
     @property
     def percent(self) -> float:
@@ -36,8 +38,23 @@ def register(app, source: ProgressSource) -> None:
     app.extensions.setdefault(EXTENSION, []).append(source)
 
 
+def unregister(app, source: ProgressSource) -> None:
+    """Take one source off the app's console again (the others, e.g. labeling jobs, stay)."""
+    registered = app.extensions.get(EXTENSION, [])
+    if source in registered:
+        registered.remove(source)
+
+
 def collect(app, ctx) -> list[Progress]:
     rows: list[Progress] = []
     for source in app.extensions.get(EXTENSION, []):
         rows.extend(source(ctx))
     return rows
+
+
+def as_json(row: Progress, names: dict[str, str]) -> dict:
+    """A progress row as JSON (the API and `hitl console --json`), reviewers' names beside their worker ids."""
+    out = dict(dataclasses.asdict(row), percent=row.percent)
+    for r in (out.get("quality") or {}).get("reviewers", []):
+        r["name"] = names.get(r["worker_id"], r["worker_id"])
+    return out

@@ -66,24 +66,25 @@ def _overview(ctx, viewer):
     statuses = service.loop_statuses(ctx) if viewer.role is Role.ADMIN else None
     names = service.reviewer_names(ctx)
     return (service.queues(ctx, viewer), statuses, jobs, service.throughput(ctx, viewer, _hours()),
-            quality.flow_quality(ctx, viewer.teams, names))
+            quality.flow_quality(ctx, viewer.teams, names), names)
+
 
 
 @bp.get("/")
 @needs(Role.TEAM_LEAD)
 def overview(ctx, viewer):
-    queues, statuses, jobs, tp, flows = _overview(ctx, viewer)
+    queues, statuses, jobs, tp, flows, names = _overview(ctx, viewer)
     return render_template("console/overview.html", viewer=viewer, csrf=csrf_token(), queues=queues,
-                           statuses=statuses, jobs=jobs, tp=tp, charts=charts, flows=flows,
+                           statuses=statuses, jobs=jobs, tp=tp, charts=charts, flows=flows, names=names,
                            max_waiting=max([q.waiting for q in queues] or [1]) or 1)
 
 
 @bp.get("/api/overview")
 @needs(Role.TEAM_LEAD)
 def overview_json(ctx, viewer):
-    queues, statuses, jobs, tp, flows = _overview(ctx, viewer)
+    queues, statuses, jobs, tp, flows, names = _overview(ctx, viewer)
     return json_response({"role": viewer.role.value, "queues": [dataclasses.asdict(q) for q in queues],
-                          "loops": statuses, "jobs": [dict(dataclasses.asdict(j), percent=j.percent) for j in jobs],
+                          "loops": statuses, "jobs": [sources.as_json(j, names) for j in jobs],
                           "throughput": dataclasses.asdict(tp), "quality": [dataclasses.asdict(f) for f in flows]})
 
 

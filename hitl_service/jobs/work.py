@@ -25,6 +25,7 @@ from hitl_service.jobs.consolidate import ObjectAnswers, consolidate_builtin
 from hitl_service.jobs.lambdas import LambdaFailed, LambdaInvoker, parse_post_response, post_event
 from hitl_service.jobs.manifest import BadLine, DataObject, describe_bad_lines, read_manifest, split_uri
 from hitl_service.jobs.preprocess import PreprocessError, check_fits
+from hitl_service.jobs.quality import record as record_quality
 from hitl_service.output.storage import OutputConfigError, OutputError, OutputNotFoundError
 from hitl_service.services.finalize import backoff_seconds
 from hitl_service.services.context import ServiceContext
@@ -281,6 +282,7 @@ def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> N
     storage.put(layout.bucket, layout.intermediate_manifest(taken[0].object_id),
                 "".join(r + "\n" for r in results.values() if not r.startswith("!")).encode())
     done, _ = ctx.store.jobs.record_results(name, now_ms(), results)
+    record_quality(ctx, name, task_type, taken)  # the console's numbers; the answers leave Redis later
     log.info("consolidated job=%s batch=%s objects=%s recorded=%s", name, batch, len(taken), done)
 
 

@@ -9,6 +9,7 @@ from hitl_service.store.jobs import JobStore
 from hitl_service.store.loops import LoopStore
 from hitl_service.store.outboxes import OutboxStore
 from hitl_service.store.output_failures import OutputFailures
+from hitl_service.store.quality import QualityStore
 from hitl_service.store.queues import QueueStore
 from hitl_service.store.resources import ResourceStore
 from hitl_service.store.reviewers import ReviewerStore
@@ -37,6 +38,7 @@ class Store:
         self.workforces = WorkforceStore(client, scripts)
         self.work = WorkReads(client, scripts)
         self.audit = AuditStore(client, scripts)
+        self.quality = QualityStore(client, scripts)
 
     def ping(self) -> bool:
         """True when Redis answers (raises the client's error otherwise)."""

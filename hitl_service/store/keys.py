@@ -317,3 +317,16 @@ def audit_log() -> str:
 def lease_audited(team_name: str, lease_id: str) -> str:
     """Set once the audit trail has recorded a lease's expiry (so it is recorded once)."""
     return team_tag(team_name) + f"lease:{lease_id}:audited"
+
+
+# ---- quality of labeling jobs (store/quality.py): in the job's slot, beside its other keys ----
+
+
+def job_quality(name: str) -> str:
+    """The job's quality summary (JSON string), rewritten after each consolidated batch."""
+    return f"{_job_tag(name)}:quality"
+
+
+def job_quality_window(name: str) -> list[str]:
+    """The job's recent consolidated objects (zset by time) and their answers (hash), capped."""
+    return [f"{_job_tag(name)}:qwindow", f"{_job_tag(name)}:qrows"]

@@ -195,6 +195,9 @@ def test_quality_shows_agreement_and_estimated_accuracy_per_reviewer(console_ser
 
     out = ok(svc, "console")
     assert "quality of flow sentiment" in out and "amy" in out and "100%" in out
+    # /metrics has the flow's agreement, the number the console shows
+    metrics = requests.get(f"{svc.url}/metrics", timeout=30).text
+    assert f'hitl_flow_agreement_alpha{{flow="sentiment",team="label-team"}} {flow["krippendorff_alpha"]}' in metrics
 
 
 def test_progress_sources_plug_into_the_console(world):
@@ -204,11 +207,75 @@ def test_progress_sources_plug_into_the_console(world):
     rows = [sources.Progress(kind="labeling-job", name="cats-vs-dogs", status="InProgress", done=30, total=120,
                              team=w.ops),
             sources.Progress(kind="labeling-job", name="invoices", status="Completed", done=50, total=50, team=w.fin)]
-    sources.register(w.svc.app, lambda ctx: rows)
+    source = lambda ctx: rows  # noqa: E731
+    sources.register(w.svc.app, source)
     try:
         lead = w.call("team-lead", "GET", "/console/api/overview").json()["jobs"]
         assert [j["name"] for j in lead] == ["cats-vs-dogs"] and lead[0]["percent"] == 25.0
         admin = w.call("admin", "GET", "/console/").text
         assert "cats-vs-dogs" in admin and "invoices" in admin and "30 / 120 (25%)" in admin
     finally:
-        w.svc.app.extensions[sources.EXTENSION].clear()
+        # only this test's source: the app is shared by the module, and clearing every source took
+        # the labeling jobs' source (registered by create_app) off for whichever test ran next
+        sources.unregister(w.svc.app, source)
+
+
+def test_lead_watches_a_labeling_jobs_progress_and_quality(console_service, redis_server, worker_factory):
+    import krippendorff
+    import numpy as np
+    from statsmodels.stats.inter_rater import fleiss_kappa
+
+    from tests.console.jobs import OBJECTS, answer_everything, expected_table, run_job
+    from tests.test_cli import ok
+
+    redis_server.flush()
+    svc = console_service
+    reviewers.add_reviewer(svc.ctx, "boss", PASSWORD, ["labelers", "hitl-leads"])
+    reviewers.add_reviewer(svc.ctx, "other-lead", PASSWORD, ["elsewhere", "hitl-leads"])
+    reviewers.add_reviewer(svc.ctx, "plain", PASSWORD, ["labelers"])
+    bots = run_job(svc, worker_factory)
+    overview = lambda who="boss": requests.get(f"{svc.url}/console/api/overview", auth=(who, PASSWORD),  # noqa: E731
+                                               timeout=30).json()
+
+    def row(**want):
+        jobs = [j for j in overview()["jobs"] if j["name"] == "console-job"]
+        return jobs[0] if jobs and all(jobs[0][k] == v for k, v in want.items()) else None
+
+    job = wait_until(lambda: row(total=OBJECTS), timeout=60, message="the job's objects ingested")
+    assert job["status"] == "InProgress" and job["done"] == 0 and job["team"] == "label-team"
+    assert job["quality"] is None  # nothing consolidated yet
+
+    answer_everything(bots)
+    job = wait_until(lambda: (r := row(status="Completed")) and r["quality"] and r["quality"]["objects"] == OBJECTS
+                     and r, timeout=60, message="the job consolidated and its quality recorded")
+    assert job["done"] == OBJECTS and job["failed"] == 0 and job["percent"] == 100.0
+    q = job["quality"]
+    table = np.array(expected_table())
+    # the numbers are the consolidation package's, over every object of the job: the libraries agree
+    assert q["krippendorff_alpha"] == round(krippendorff.alpha(value_counts=table, level_of_measurement="nominal"), 4)
+    assert q["fleiss_kappa"] == round(fleiss_kappa(table, method="fleiss"), 4)
+    assert q["answers"] == 3 * OBJECTS
+    by_name = {r["name"]: r for r in q["reviewers"]}
+    assert set(by_name) == {"amy", "ben", "cy"} and all(r["answers"] == OBJECTS for r in by_name.values())
+    # amy and ben agree on five objects of six, cy with neither: the model trusts amy and ben, and
+    # however it settles text 0, cy agrees with the consensus at most there
+    assert min(by_name["amy"]["agreement"], by_name["ben"]["agreement"]) >= round(5 / 6, 4)
+    assert by_name["cy"]["agreement"] <= round(1 / 6, 4)
+    assert min(by_name["amy"]["accuracy"], by_name["ben"]["accuracy"]) > by_name["cy"]["accuracy"]
+
+    page = requests.get(f"{svc.url}/console/", auth=("boss", PASSWORD), timeout=30).text
+    assert 'data-job="console-job"' in page and 'data-job-quality="console-job"' in page
+    assert f"{q['krippendorff_alpha']:.2f}" in page and "6 / 6 (100%)" in page
+    # a lead of another team does not see the job; a reviewer sees no console
+    assert overview("other-lead")["jobs"] == []
+    assert requests.get(f"{svc.url}/console/api/overview", auth=("plain", PASSWORD), timeout=10).status_code == 403
+
+    # /metrics carries the job's agreement; the CLI shows the same row
+    metrics = requests.get(f"{svc.url}/metrics", timeout=30).text
+    assert f'hitl_job_agreement_alpha{{job="console-job",team="label-team"}} {q["krippendorff_alpha"]}' in metrics
+    assert f'hitl_job_agreement_kappa{{job="console-job",team="label-team"}} {q["fleiss_kappa"]}' in metrics
+    out = ok(svc, "console")
+    line = next(x for x in out.splitlines() if x.startswith("console-job"))
+    assert "label-team" in line and "Completed" in line and "100%" in line and "6/6" in line
+    assert f"{q['krippendorff_alpha']:.2f}" in line
+    assert "quality of job console-job" in out and "ben" in out

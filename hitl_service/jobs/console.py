@@ -1,0 +1,26 @@
+"""What the console shows of labeling jobs: a progress row per job with its quality numbers
+(registered with console.sources). Reads a bounded page of the newest jobs, never every job."""
+
+from __future__ import annotations
+
+from hitl_service.console.sources import Progress
+from hitl_service.services.context import ServiceContext
+from schemas.labeling import label_counters
+
+KIND = "labeling-job"
+RECENT = 200   # the newest jobs the console lists (a lead filters these by team)
+
+
+def job_progress(ctx: ServiceContext, limit: int = RECENT) -> list[Progress]:
+    """Per job, newest first: labelled and failed objects out of those ingested, status, team and quality."""
+    names = ctx.store.quality.recent_job_names(limit)
+    rows = []
+    for job, quality in zip(ctx.store.quality.job_rows(names), ctx.store.quality.summaries(names)):
+        if job is None:
+            continue
+        counters = label_counters(job)
+        failed = counters["FailedNonRetryableError"]
+        rows.append(Progress(kind=KIND, name=job["name"], status=job["status"], done=counters["TotalLabeled"] + failed,
+                             total=int(job.get("total") or 0), team=job.get("team") or "", failed=failed,
+                             quality=quality))
+    return rows

@@ -17,13 +17,14 @@ for i = 2, #ARGV, 3 do
   if not redis.call('ZSCORE', ANSWERED, id) then
     -- recorded, or given one more reviewer, by an earlier run of this verdict
     table.insert(skip, id)
+  elseif answer_count(id) ~= seen then
+    -- the verdict is about fewer answers than the object has now (a duplicated, late run): its
+    -- result would be stale, so it is consolidated again
+    redis.call('ZADD', ANSWERED, now, id)
+    table.insert(skip, id)
   elseif redis.call('HGET', LEFT, id) then
-    local answers = answer_count(id)
-    if answers ~= seen then
-      redis.call('ZADD', ANSWERED, now, id)
-      table.insert(skip, id)
-    elseif running and verdict == 'more' and answers < max then
-      redis.call('HSET', NEED, id, answers + 1)
+    if running and verdict == 'more' and seen < max then
+      redis.call('HSET', NEED, id, seen + 1)
       redis.call('HSET', LEFT, id, 1)
       redis.call('ZADD', QUEUE, 0, id)
       redis.call('ZREM', ANSWERED, id)

@@ -245,3 +245,31 @@ def test_racing_job_reviewers_and_deciders_never_exceed_the_maximum(plain_store)
     results = store.jobs.results(JOB, list(range(n_objects)))
     assert [json.loads(r)["n"] for r in results] == [maximum] * n_objects
     assert store.jobs.expire(JOB, int(time.time() * 1000), 0).finish
+
+
+def deciding_job_object(store, *, lifetime=600):
+    make_job(store, 1, workers=3, initial=1)
+    store.client.hset(keys.job(JOB), "lifetime", lifetime)
+    store.jobs.claim(JOB, "a", 10, "lease-a", WINDOW)
+    assert store.jobs.submit(JOB, "lease-a", "a", 11, {"workerId": "a"}).complete
+
+
+def test_a_job_object_whose_lifetime_ends_while_deciding_is_recorded_with_its_answers(store):
+    deciding_job_object(store)
+    # the lifetime counts from release (now=1); the verdict arrives after it ended
+    assert store.jobs.expire(JOB, 700_000).to_consolidate == 1
+    [taken] = store.jobs.take_answered(JOB, 700_001, 1000, 10)
+    assert store.jobs.decide(JOB, 700_002, [OverlapVerdict(0, 1, True)]) == set()
+    assert store.jobs.claim(JOB, "b", 700_003, "lease-b", WINDOW) is None
+    assert store.jobs.record_results(JOB, 700_004, {0: "{}"}) == (1, True)
+    assert store.jobs.answers_used(JOB) == {1: 1}
+
+
+def test_a_job_stopped_while_an_object_is_deciding_records_it_without_more_reviewers(store):
+    deciding_job_object(store)
+    store.jobs.stop(JOB, 20)
+    [taken] = store.jobs.take_answered(JOB, 21, 1000, 10)
+    # the verdict comes before the expiry step retired it: still no more reviewers for a stopping job
+    assert store.jobs.decide(JOB, 22, [OverlapVerdict(0, 1, True)]) == set()
+    assert store.client.hget(keys.job_part(JOB, "left"), "0") is None
+    assert store.jobs.record_results(JOB, 23, {0: "{}"}) == (1, True)

@@ -8,8 +8,9 @@ import json
 import botocore.exceptions
 import pytest
 
-from tests.conftest import make_settings, wait_until
-from tests.jobs.conftest import moto_server, s3_client  # noqa: F401  (fixture)
+from tests.conftest import wait_until
+from tests.jobs.conftest import moto_server  # noqa: F401  (fixture)
+from tests.jobs.test_e2e import BUCKET as JOB_BUCKET, job_worker, s3  # noqa: F401  (fixtures)
 from tests.jobs.helpers import TEXT_TEMPLATE, Bot, categories_doc, job_request
 from tests.support import resources as R
 from tests.support.resources import create_flow, create_team
@@ -89,27 +90,6 @@ def test_bad_overlap_tags_on_a_flow_are_a_validation_exception_naming_the_tag(sm
 
 
 # ---- labeling jobs -----------------------------------------------------------------------------
-
-JOB_BUCKET = "gt-overlap"
-
-
-@pytest.fixture
-def s3(moto_server):
-    client = s3_client(moto_server.url)
-    try:
-        client.create_bucket(Bucket=JOB_BUCKET)
-    except client.exceptions.BucketAlreadyOwnedByYou:
-        pass
-    return client
-
-
-@pytest.fixture
-def job_worker(service, moto_server, worker_factory, tmp_path):
-    settings = make_settings(service.settings.redis_url, str(tmp_path), output_backend="s3",
-                             s3_endpoint_url=moto_server.url, s3_region="us-east-1", s3_access_key_id="testing",
-                             s3_secret_access_key="testing", reaper_interval_seconds=0.3)
-    return worker_factory(settings, beat=True)
-
 
 def job_setup(sm, s3, texts, tags, workers=5):
     group = R.unique("labelers")

@@ -233,12 +233,35 @@ def _decide_overlap(ctx: ServiceContext, name: str, job: dict, taken, consolidat
     return [o for o, _ in kept], [c for _, c in kept]
 
 
+OVERLAP_REPORT_NAME = "adaptive-overlap.json"
+
+
+def write_overlap_report(ctx: ServiceContext, name: str, job: dict, storage) -> None:
+    """Adaptive overlap: the job's report beside output.manifest (written before it, so a manifest
+    never exists without its report)."""
+    layout = gt.JobLayout(job["output_path"], job["name"])
+    key = layout.output_manifest.rsplit("/", 1)[0] + "/" + OVERLAP_REPORT_NAME
+    storage.put(layout.bucket, key, gt.dumps(overlap_report(job, ctx.store.jobs.answers_used(name))))
+
+
+def overlap_report(job: dict, used: dict[int, int]) -> dict:
+    """The adaptive-overlap report of a job: its settings and how many objects used how many answers."""
+    objects = sum(used.values())
+    answers = sum(n * c for n, c in used.items())
+    return {"version": 1, "labelingJobName": job["name"], "initialWorkers": int(job["initial_workers"]),
+            "maxWorkers": int(job["workers_per_object"]), "targetConfidence": float(job["target_confidence"]),
+            "objects": objects, "answers": answers,
+            "answersPerObject": {str(n): used[n] for n in sorted(used)},
+            "meanAnswersPerObject": round(answers / objects, 4) if objects else None}
+
+
 def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> None:
     layout = gt.JobLayout(job["output_path"], job["name"])
     task_type = TaskType(job["task_type"])
     attr = job["attribute"]
     cats = categories_of(job)
     labels = cats.labels if cats else ()
+    lines = {o.object_id: json.loads(o.line) if o.line else {} for o in taken}
     consolidated = None
     if job.get("post_custom") != "1":
         # consolidated before anything is written: with adaptive overlap only the objects that are
@@ -248,7 +271,6 @@ def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> N
             taken, consolidated = _decide_overlap(ctx, name, job, taken, consolidated)
             if not taken:
                 return
-    lines = {o.object_id: json.loads(o.line) if o.line else {} for o in taken}
     for o in taken:
         storage.put(layout.bucket, layout.worker_response(o.object_id, _last_ms(o.answers)),
                     gt.dumps(gt.worker_response_doc(o.answers)))
@@ -332,26 +354,8 @@ def write_output_manifest(ctx: ServiceContext, name: str, job: dict, storage) ->
             if len(batch) >= 5000:
                 emit()
     emit()
-    if job.get("initial_workers"):
-        # written first: an output manifest of an adaptive job always has its overlap report beside it
-        storage.put(layout.bucket, layout.root + "/manifests/output/" + OVERLAP_REPORT_NAME,
-                    gt.dumps(overlap_report(job, ctx.store.jobs.answers_used(name))))
     storage.put(layout.bucket, layout.output_manifest, "".join(c + "\n" for c in chunks).encode("utf-8"))
     return layout.uri(layout.output_manifest)
-
-
-OVERLAP_REPORT_NAME = "adaptive-overlap.json"
-
-
-def overlap_report(job: dict, used: dict[int, int]) -> dict:
-    """The adaptive-overlap report of a job: its settings and how many objects used how many answers."""
-    objects = sum(used.values())
-    answers = sum(n * c for n, c in used.items())
-    return {"version": 1, "labelingJobName": job["name"], "initialWorkers": int(job["initial_workers"]),
-            "maxWorkers": int(job["workers_per_object"]), "targetConfidence": float(job["target_confidence"]),
-            "objects": objects, "answers": answers,
-            "answersPerObject": {str(n): used[n] for n in sorted(used)},
-            "meanAnswersPerObject": round(answers / objects, 4) if objects else None}
 
 
 LOCK_TTL_MS = 120_000
@@ -392,6 +396,8 @@ def _run(ctx: ServiceContext, name: str, storage, renew) -> str:
         _retire(ctx, name, job)
         return job["status"]
     if expired.finish or _ready(ctx, name):
+        if job.get("initial_workers"):
+            write_overlap_report(ctx, name, job, storage)
         uri = write_output_manifest(ctx, name, job, storage)
         outcome = jobs.finish(name, now_ms(), uri)
         log.info("labeling job finish job=%s outcome=%s output=%s", name, outcome.value, uri)

@@ -66,28 +66,6 @@ def _resolve_ui(ctx: ServiceContext, ui_config: dict) -> tuple[str, str]:
     return "arn", name
 
 
-def _overlap_fields(req: dict, htc: dict, functions, algorithm) -> dict:
-    """The job fields of adaptive overlap (hitl:initial-workers, hitl:target-confidence); {} when off."""
-    from hitl_service.consolidation.overlap import INITIAL_WORKERS_TAG, overlap_from_tags
-
-    try:
-        overlap = overlap_from_tags(req.get("Tags"), htc["NumberOfHumanWorkersPerDataObject"],
-                                    "HumanTaskConfig.NumberOfHumanWorkersPerDataObject")
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
-    if overlap is None:
-        return {}
-    # the decision needs a confidence this service computes: a team's own consolidation function
-    # returns labels, not a confidence it promises to mean the same thing
-    if functions.post.custom:
-        raise ValidationError(f"Tag {INITIAL_WORKERS_TAG}: adaptive overlap needs a built-in "
-                              "AnnotationConsolidationLambdaArn (its confidence decides when to add a reviewer)")
-    if algorithm:
-        raise ValidationError(f"Tag {INITIAL_WORKERS_TAG}: adaptive overlap cannot be combined with "
-                              "LabelingJobAlgorithmsConfig")
-    return {"initial_workers": overlap.initial, "target_confidence": repr(overlap.target)}
-
-
 def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
     """Validate a CreateLabelingJob request beyond the model, store the job and queue its ingestion."""
     name = req["LabelingJobName"]
@@ -250,3 +228,25 @@ def list_labeling_jobs_for_workteam(ctx: ServiceContext, req: dict) -> tuple[lis
         and _in_window(int(r["created_ms"]), req.get("CreationTimeAfter"), req.get("CreationTimeBefore"))
     ]
     return _page(rows, req, f"teamjobs:{name}", "CreationTime", "Descending")
+
+
+def _overlap_fields(req: dict, htc: dict, functions, algorithm) -> dict:
+    """The job fields of adaptive overlap (hitl:initial-workers, hitl:target-confidence); {} when off."""
+    from hitl_service.consolidation.overlap import INITIAL_WORKERS_TAG, overlap_from_tags
+
+    try:
+        overlap = overlap_from_tags(req.get("Tags"), htc["NumberOfHumanWorkersPerDataObject"],
+                                    "HumanTaskConfig.NumberOfHumanWorkersPerDataObject")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    if overlap is None:
+        return {}
+    # the decision needs a confidence this service computes: a team's own consolidation function
+    # returns labels, not a confidence it promises to mean the same thing
+    if functions.post.custom:
+        raise ValidationError(f"Tag {INITIAL_WORKERS_TAG}: adaptive overlap needs a built-in "
+                              "AnnotationConsolidationLambdaArn (its confidence decides when to add a reviewer)")
+    if algorithm:
+        raise ValidationError(f"Tag {INITIAL_WORKERS_TAG}: adaptive overlap cannot be combined with "
+                              "LabelingJobAlgorithmsConfig")
+    return {"initial_workers": overlap.initial, "target_confidence": repr(overlap.target)}

@@ -150,6 +150,28 @@ def get_labeling_job(ctx: ServiceContext, name: str) -> dict:
     return record
 
 
+def _overlap_fields(req: dict, htc: dict, functions, algorithm) -> dict:
+    """The job fields of adaptive overlap (hitl:initial-workers, hitl:target-confidence); {} when off."""
+    from hitl_service.consolidation.overlap import INITIAL_WORKERS_TAG, overlap_from_tags
+
+    try:
+        overlap = overlap_from_tags(req.get("Tags"), htc["NumberOfHumanWorkersPerDataObject"],
+                                    "HumanTaskConfig.NumberOfHumanWorkersPerDataObject")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    if overlap is None:
+        return {}
+    # the decision needs a confidence this service computes: a team's own consolidation function
+    # returns labels, not a confidence it promises to mean the same thing
+    if functions.post.custom:
+        raise ValidationError(f"Tag {INITIAL_WORKERS_TAG}: adaptive overlap needs a built-in "
+                              "AnnotationConsolidationLambdaArn (its confidence decides when to add a reviewer)")
+    if algorithm:
+        raise ValidationError(f"Tag {INITIAL_WORKERS_TAG}: adaptive overlap cannot be combined with "
+                              "LabelingJobAlgorithmsConfig")
+    return {"initial_workers": overlap.initial, "target_confidence": repr(overlap.target)}
+
+
 def stop_labeling_job(ctx: ServiceContext, name: str) -> None:
     """Stopping now; the worker withdraws queued objects and writes what was labelled, then Stopped."""
     outcome, status = ctx.store.jobs.stop(name, now_ms())
@@ -228,25 +250,3 @@ def list_labeling_jobs_for_workteam(ctx: ServiceContext, req: dict) -> tuple[lis
         and _in_window(int(r["created_ms"]), req.get("CreationTimeAfter"), req.get("CreationTimeBefore"))
     ]
     return _page(rows, req, f"teamjobs:{name}", "CreationTime", "Descending")
-
-
-def _overlap_fields(req: dict, htc: dict, functions, algorithm) -> dict:
-    """The job fields of adaptive overlap (hitl:initial-workers, hitl:target-confidence); {} when off."""
-    from hitl_service.consolidation.overlap import INITIAL_WORKERS_TAG, overlap_from_tags
-
-    try:
-        overlap = overlap_from_tags(req.get("Tags"), htc["NumberOfHumanWorkersPerDataObject"],
-                                    "HumanTaskConfig.NumberOfHumanWorkersPerDataObject")
-    except ValueError as exc:
-        raise ValidationError(str(exc)) from None
-    if overlap is None:
-        return {}
-    # the decision needs a confidence this service computes: a team's own consolidation function
-    # returns labels, not a confidence it promises to mean the same thing
-    if functions.post.custom:
-        raise ValidationError(f"Tag {INITIAL_WORKERS_TAG}: adaptive overlap needs a built-in "
-                              "AnnotationConsolidationLambdaArn (its confidence decides when to add a reviewer)")
-    if algorithm:
-        raise ValidationError(f"Tag {INITIAL_WORKERS_TAG}: adaptive overlap cannot be combined with "
-                              "LabelingJobAlgorithmsConfig")
-    return {"initial_workers": overlap.initial, "target_confidence": repr(overlap.target)}

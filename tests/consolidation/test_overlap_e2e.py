@@ -46,8 +46,13 @@ def test_a2i_loops_stop_at_k_when_unanimous_and_add_reviewers_up_to_task_count(s
     split = start_loop(a2i, flow_arn, {"n": 2})
     a.answer(wait_until, split, label("Cat"))
     b.answer(wait_until, split, label("Dog"))
-    # 1 of 2 is below 0.9: the worker puts the loop back for one more reviewer
-    c.answer(wait_until, split, label("Cat"))
+    for _ in range(3):
+        # duplicated decide messages (a redelivery, the outbox sweep) must not add more than one reviewer
+        service.ctx.dispatcher.finalize(split)
+    # 1 of 2 is below 0.9: the worker puts the loop back for exactly one more reviewer
+    third = c.claim_wait(wait_until, split)
+    assert d.claim() is None
+    c.submit(third["token"], label("Cat"))
     done = wait_terminal(a2i, split, output)
     assert done["HumanLoopStatus"] == "Completed"        # TaskCount 3 is the maximum, at 0.67
     doc = output.read(expected_key(done, flow_name, split))

@@ -62,6 +62,18 @@ class CloseOutcome(enum.StrEnum):
     NONE = ""
     FINISHED = "finished"
     FINALIZE = "finalize"
+    DECIDE = "decide"            # adaptive overlap: its required answers are in; the worker decides
+
+
+class DecideOutcome(enum.StrEnum):
+    """What the worker's adaptive-overlap verdict on an item led to (store/lua/decide_item.lua)."""
+
+    MORE = "more"                # one more assignment is on the queue
+    FINALIZE = "finalize"        # Completed; its output is written next
+    FINISHED = "finished"
+    CLOSED = "closed"            # a stop or the lifetime's end closed it first
+    STALE = "stale"              # not deciding on these answers (a repeated task)
+    MISSING = "missing"
 
 
 class ClaimOutcome(enum.StrEnum):

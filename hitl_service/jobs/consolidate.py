@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 
+from hitl_service.consolidation.overlap import region_confidence
 from hitl_service.domain.labeling import TaskType
 
 
@@ -24,13 +25,15 @@ class Consolidated:
     """The label value and the per-type metadata fields for one object (``None`` value: no usable answer).
 
     ``png`` is set for segmentation: the consolidated mask, written to the output and the value
-    then becomes its ``s3://`` URI.
+    then becomes its ``s3://`` URI. ``confidence`` is the lowest confidence of any part of the label
+    (docs/consolidation.md, "Adaptive overlap").
     """
 
     object_id: int
     value: object
     meta: dict
     png: bytes | None = None
+    confidence: float | None = None   # the object's one confidence (adaptive overlap decides on it)
 
 
 # GT draws the background white; the classes keep the colours the reviewers' tool used
@@ -62,57 +65,61 @@ def _workers(batch: list[ObjectAnswers]) -> dict[str, int]:
     return ids
 
 
+def _answer_rows(batch: list[ObjectAnswers], pick) -> tuple[np.ndarray, np.ndarray, list, int]:
+    """(item, worker, values, n_workers) over every answer for which ``pick(answerContent)`` is not None."""
+    workers = _workers(batch)
+    item, worker, values = [], [], []
+    for i, obj in enumerate(batch):
+        for a in obj.answers:
+            value = pick(a["answerContent"])
+            if value is not None:
+                item.append(i)
+                worker.append(workers[a["workerId"]])
+                values.append(value)
+    return np.asarray(item, np.int64), np.asarray(worker, np.int64), values, len(workers)
+
+
 def _classes(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolidated]:
     from hitl_service.consolidation.classes import ClassAnnotations, consolidate_classes
 
-    workers = _workers(batch)
-    item, worker, label = [], [], []
-    for i, obj in enumerate(batch):
-        for a in obj.answers:
-            chosen = _find(a["answerContent"], "label")
-            if chosen and chosen["label"] in labels:
-                item.append(i)
-                worker.append(workers[a["workerId"]])
-                label.append(labels.index(chosen["label"]))
-    if not item:
+    def pick(content):
+        chosen = _find(content, "label")
+        return labels.index(chosen["label"]) if chosen and chosen["label"] in labels else None
+
+    item, worker, label, n_workers = _answer_rows(batch, pick)
+    if not len(item):
         return [Consolidated(o.object_id, None, {}) for o in batch]
-    ann = ClassAnnotations(item=np.asarray(item, np.int64), worker=np.asarray(worker, np.int64),
-                           label=np.asarray(label, np.int64), n_items=len(batch), n_workers=len(workers),
-                           n_classes=len(labels))
+    ann = ClassAnnotations(item=item, worker=worker, label=np.asarray(label, np.int64), n_items=len(batch),
+                           n_workers=n_workers, n_classes=len(labels))
     result = consolidate_classes(ann)
-    answered = set(item)
+    answered = set(item.tolist())
     out = []
     for i, obj in enumerate(batch):
         if i not in answered:
             out.append(Consolidated(obj.object_id, None, {}))
             continue
         k = int(result.label[i])
-        out.append(Consolidated(obj.object_id, k, {"class-name": labels[k], "confidence": _r(result.confidence[i])}))
+        out.append(Consolidated(obj.object_id, k, {"class-name": labels[k], "confidence": _r(result.confidence[i])},
+                                confidence=float(result.confidence[i])))
     return out
 
 
 def _multilabel(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolidated]:
     from hitl_service.consolidation.multilabel import consolidate_multilabel
 
-    workers = _workers(batch)
-    item, worker, rows = [], [], []
-    for i, obj in enumerate(batch):
-        for a in obj.answers:
-            chosen = _find(a["answerContent"], "labels")
-            if chosen is None:
-                continue
-            row = np.zeros(len(labels), bool)
-            for name in chosen["labels"] or []:
-                if name in labels:
-                    row[labels.index(name)] = True
-            item.append(i)
-            worker.append(workers[a["workerId"]])
-            rows.append(row)
-    if not item:
+    def pick(content):
+        chosen = _find(content, "labels")
+        if chosen is None:
+            return None
+        row = np.zeros(len(labels), bool)
+        row[[labels.index(name) for name in chosen["labels"] or [] if name in labels]] = True
+        return row
+
+    item, worker, rows, n_workers = _answer_rows(batch, pick)
+    if not len(item):
         return [Consolidated(o.object_id, None, {}) for o in batch]
-    result = consolidate_multilabel(np.asarray(item, np.int64), np.asarray(worker, np.int64), np.vstack(rows),
-                                    n_items=len(batch), n_workers=len(workers))
-    answered = set(item)
+    result = consolidate_multilabel(item, worker, np.vstack(rows), n_items=len(batch), n_workers=n_workers)
+    answered = set(item.tolist())
     out = []
     for i, obj in enumerate(batch):
         if i not in answered:
@@ -122,7 +129,7 @@ def _multilabel(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Con
         out.append(Consolidated(obj.object_id, picked, {
             "class-map": {str(k): labels[k] for k in picked},
             "confidence-map": {str(k): _r(result.confidence[i][k]) for k in picked},
-        }))
+        }, confidence=float(np.min(result.confidence[i]))))
     return out
 
 
@@ -130,7 +137,7 @@ def _boxes(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolid
     from hitl_service.consolidation.boxes import BoxAnswer, consolidate_boxes
 
     workers = _workers(batch)
-    answers, sizes = [], {}
+    answers, sizes, counts = [], {}, {}
     for i, obj in enumerate(batch):
         for a in obj.answers:
             found = _find(a["answerContent"], "boundingBoxes")
@@ -140,6 +147,7 @@ def _boxes(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolid
             if props:
                 sizes.setdefault(i, props)
             kept = [b for b in found["boundingBoxes"] or [] if b.get("label") in labels]
+            counts.setdefault(i, []).append(len(kept))
             boxes = np.asarray([[b["left"], b["top"], b["width"], b["height"]] for b in kept], float).reshape(-1, 4)
             answers.append(BoxAnswer(item=i, worker=workers[a["workerId"]], boxes=boxes,
                                      labels=np.asarray([labels.index(b["label"]) for b in kept], np.int64)))
@@ -162,7 +170,7 @@ def _boxes(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolid
         out.append(Consolidated(obj.object_id, value, {
             "objects": [{"confidence": _r(c)} for c in res.confidence],
             "class-map": {str(k): labels[k] for k in used},
-        }))
+        }, confidence=region_confidence(res.confidence, counts[i])))
     return out
 
 
@@ -170,13 +178,14 @@ def _spans(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolid
     from hitl_service.consolidation.spans import SpanAnswer, consolidate_spans
 
     workers = _workers(batch)
-    answers = []
+    answers, counts = [], {}
     for i, obj in enumerate(batch):
         for a in obj.answers:
             found = _find(a["answerContent"], "entities")
             if found is None:
                 continue
             kept = [e for e in found["entities"] or [] if e.get("label") in labels]
+            counts.setdefault(i, []).append(len(kept))
             answers.append(SpanAnswer(item=i, worker=workers[a["workerId"]],
                                       starts=np.asarray([e["startOffset"] for e in kept], np.int64),
                                       ends=np.asarray([e["endOffset"] for e in kept], np.int64),
@@ -192,7 +201,8 @@ def _spans(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolid
         entities = [{"label": labels[int(k)], "startOffset": int(s), "endOffset": int(e)}
                     for s, e, k in zip(res.starts, res.ends, res.labels)]
         value = {"annotations": {"entities": entities, "labels": [{"label": name} for name in labels]}}
-        out.append(Consolidated(obj.object_id, value, {"entities": [{"confidence": _r(c)} for c in res.confidence]}))
+        out.append(Consolidated(obj.object_id, value, {"entities": [{"confidence": _r(c)} for c in res.confidence]},
+                                confidence=region_confidence(res.confidence, counts[i])))
     return out
 
 
@@ -254,7 +264,8 @@ def _masks(batch: list[ObjectAnswers], labels: tuple[str, ...]) -> list[Consolid
         present = sorted({int(k) for k in np.unique(res.mask)})
         color_map = {str(k): {"class-name": "BACKGROUND" if k == 0 else labels[k - 1], "hex-color": palette[k],
                               "confidence": _r(res.class_confidence[k])} for k in present}
-        out.append(Consolidated(obj.object_id, "", {"internal-color-map": color_map}, png=buf.getvalue()))
+        out.append(Consolidated(obj.object_id, "", {"internal-color-map": color_map}, png=buf.getvalue(),
+                                confidence=float(res.confidence)))
     return out
 
 

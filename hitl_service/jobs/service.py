@@ -163,6 +163,7 @@ def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
             f"Value {lifetime} at 'humanTaskConfig.taskAvailabilityLifetimeInSeconds' failed to satisfy "
             f"constraint: Member must have value less than or equal to {MAX_TASK_LIFETIME}")
     hooks = webhooks_from_tags(req.get("Tags", []))
+    overlap = _overlap_fields(req, htc, functions, algorithm)
     team = _resolve_team(ctx, htc["WorkteamArn"])
     ui_kind, ui_ref = _resolve_ui(ctx, htc["UiConfig"])
     created = now_ms()
@@ -189,7 +190,7 @@ def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
         "classifiers": json.dumps(classifiers), "reference_code": uuid.uuid4().hex,
         "total": 0, "human_labeled": 0, "failed": 0, "skipped": 0, "out": 0, "released": 0, "seq": 0,
         "ingest_pos": 0, "ingest_done": 0, "bad_lines": 0, "failure_reason": "", "output_uri": "",
-        "webhooks": json.dumps(hooks), "al_algo": algorithm,
+        "webhooks": json.dumps(hooks), "al_algo": algorithm, **overlap,
     }
     if ctx.store.jobs.create(name, created, fields) is CreateOutcome.EXISTS:
         raise ResourceInUseError(f"Labeling job {name} already exists (names are not case sensitive)")
@@ -205,6 +206,28 @@ def get_labeling_job(ctx: ServiceContext, name: str) -> dict:
         raise NotFoundError(f"Labeling job {name} does not exist")
     record["doc"] = json.loads(record["doc"])
     return record
+
+
+def _overlap_fields(req: dict, htc: dict, functions, algorithm) -> dict:
+    """The job fields of adaptive overlap (hitl:initial-workers, hitl:target-confidence); {} when off."""
+    from hitl_service.consolidation.overlap import INITIAL_WORKERS_TAG, overlap_from_tags
+
+    try:
+        overlap = overlap_from_tags(req.get("Tags"), htc["NumberOfHumanWorkersPerDataObject"],
+                                    "HumanTaskConfig.NumberOfHumanWorkersPerDataObject")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    if overlap is None:
+        return {}
+    # the decision needs a confidence this service computes: a team's own consolidation function
+    # returns labels, not a confidence it promises to mean the same thing
+    if functions.post.custom:
+        raise ValidationError(f"Tag {INITIAL_WORKERS_TAG}: adaptive overlap needs a built-in "
+                              "AnnotationConsolidationLambdaArn (its confidence decides when to add a reviewer)")
+    if algorithm:
+        raise ValidationError(f"Tag {INITIAL_WORKERS_TAG}: adaptive overlap cannot be combined with "
+                              "LabelingJobAlgorithmsConfig")
+    return {"initial_workers": overlap.initial, "target_confidence": repr(overlap.target)}
 
 
 def stop_labeling_job(ctx: ServiceContext, name: str) -> None:

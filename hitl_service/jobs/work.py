@@ -29,7 +29,7 @@ from hitl_service.jobs.quality import record as record_quality
 from hitl_service.output.storage import OutputConfigError, OutputError, OutputNotFoundError
 from hitl_service.services.finalize import backoff_seconds
 from hitl_service.services.context import ServiceContext
-from hitl_service.store.jobs import FinishOutcome, IngestOutcome
+from hitl_service.store.jobs import FinishOutcome, IngestOutcome, OverlapVerdict
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +221,42 @@ def consolidate(ctx: ServiceContext, name: str, job: dict, storage) -> bool:
     return True
 
 
+def _decide_overlap(ctx: ServiceContext, name: str, job: dict, taken, consolidated):
+    """Adaptive overlap: objects below the target confidence with fewer than the maximum answers go
+    back for one more reviewer (atomically, job_decide.lua); the rest, with their results, go on."""
+    target, maximum = float(job["target_confidence"]), int(job["workers_per_object"])
+    verdicts = [OverlapVerdict(o.object_id, len(o.answers),
+                               (c.confidence or 0.0) < target and len(o.answers) < maximum)
+                for o, c in zip(taken, consolidated)]
+    skip = ctx.store.jobs.decide(name, now_ms(), verdicts)
+    if skip:
+        log.info("adaptive overlap job=%s more=%s", name, len(skip))
+    kept = [(o, c) for o, c in zip(taken, consolidated) if o.object_id not in skip]
+    return [o for o, _ in kept], [c for _, c in kept]
+
+
+OVERLAP_REPORT_NAME = "adaptive-overlap.json"
+
+
+def write_overlap_report(ctx: ServiceContext, name: str, job: dict, storage) -> None:
+    """Adaptive overlap: the job's report beside output.manifest (written before it, so a manifest
+    never exists without its report)."""
+    layout = gt.JobLayout(job["output_path"], job["name"])
+    key = layout.output_manifest.rsplit("/", 1)[0] + "/" + OVERLAP_REPORT_NAME
+    storage.put(layout.bucket, key, gt.dumps(overlap_report(job, ctx.store.jobs.answers_used(name))))
+
+
+def overlap_report(job: dict, used: dict[int, int]) -> dict:
+    """The adaptive-overlap report of a job: its settings and how many objects used how many answers."""
+    objects = sum(used.values())
+    answers = sum(n * c for n, c in used.items())
+    return {"version": 1, "labelingJobName": job["name"], "initialWorkers": int(job["initial_workers"]),
+            "maxWorkers": int(job["workers_per_object"]), "targetConfidence": float(job["target_confidence"]),
+            "objects": objects, "answers": answers,
+            "answersPerObject": {str(n): used[n] for n in sorted(used)},
+            "meanAnswersPerObject": round(answers / objects, 4) if objects else None}
+
+
 def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> None:
     layout = gt.JobLayout(job["output_path"], job["name"])
     task_type = TaskType(job["task_type"])
@@ -228,6 +264,17 @@ def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> N
     cats = categories_of(job)
     labels = cats.labels if cats else ()
     lines = {o.object_id: json.loads(o.line) if o.line else {} for o in taken}
+    consolidated = None
+    if job.get("post_custom") != "1":
+        # consolidated before anything is written: with adaptive overlap only the objects that are
+        # done get files and results (a custom function is refused with the overlap tags)
+        consolidated = consolidate_builtin(task_type, [ObjectAnswers(o.object_id, o.answers, lines[o.object_id])
+                                                       for o in taken], labels,
+                                           audit=tasktypes.audit_attribute(cats.document if cats else None))
+        if job.get("initial_workers"):
+            taken, consolidated = _decide_overlap(ctx, name, job, taken, consolidated)
+            if not taken:
+                return
     for o in taken:
         storage.put(layout.bucket, layout.worker_response(o.object_id, _last_ms(o.answers)),
                     gt.dumps(gt.worker_response_doc(o.answers)))
@@ -257,9 +304,6 @@ def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> N
             results[o.object_id] = json.dumps(gt.output_line(lines[o.object_id], attr, values[str(o.object_id)], meta),
                                               separators=(",", ":"), ensure_ascii=False)
     else:
-        consolidated = consolidate_builtin(task_type, [ObjectAnswers(o.object_id, o.answers, lines[o.object_id])
-                                                       for o in taken], labels,
-                                           audit=tasktypes.audit_attribute(cats.document if cats else None))
         response = []
         for o, c in zip(taken, consolidated):
             if c.value is None:
@@ -360,6 +404,8 @@ def _run(ctx: ServiceContext, name: str, storage, renew) -> str:
         _retire(ctx, name, job)
         return job["status"]
     if expired.finish or _ready(ctx, name):
+        if job.get("initial_workers"):
+            write_overlap_report(ctx, name, job, storage)
         uri = write_output_manifest(ctx, name, job, storage)
         outcome = jobs.finish(name, now_ms(), uri)
         log.info("labeling job finish job=%s outcome=%s output=%s", name, outcome.value, uri)

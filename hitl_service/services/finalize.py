@@ -9,7 +9,7 @@ import random
 
 from hitl_service.domain.timefmt import now_ms, utc_from_ms
 from hitl_service.services.context import ServiceContext
-from hitl_service.domain.states import FinishOutcome
+from hitl_service.domain.states import DecideOutcome, FinishOutcome
 from hitl_service.output.document import output_uri
 from hitl_service.store.output_failures import FailOutcome
 
@@ -96,8 +96,9 @@ def _fail_unwritable(ctx: ServiceContext, team: str, name: str, err: UnwritableO
 
 
 def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
-    """Idempotently finish a closing loop; on a storage failure reschedule it and re-raise; a loop whose
-    output can never be written is Failed (FailureCode ValidationError or InternalError) instead."""
+    """Idempotently finish a closing loop (an adaptive-overlap loop with its required answers is first
+    decided); on a storage failure reschedule it and re-raise; a loop whose output can never be
+    written is Failed (FailureCode ValidationError or InternalError) instead."""
     loop = ctx.store.loops.get(name)
     if loop is None:
         team = ctx.store.loops.team_of(name)
@@ -105,6 +106,14 @@ def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
             ctx.store.loops.drop_finalize_entry(team, name)
         return FinishOutcome.MISSING
     team = loop["team"]
+    if not loop.get("target") and loop.get("deciding"):
+        from hitl_service.services.overlap import decide_loop
+
+        if decide_loop(ctx, loop) is not DecideOutcome.FINALIZE:
+            return FinishOutcome.OPEN     # one more reviewer, or nothing to do
+        loop = ctx.store.loops.get(name)
+        if loop is None:
+            return FinishOutcome.MISSING
     if not loop.get("target"):
         return FinishOutcome.OPEN
     if loop["status"] == loop["target"]:

@@ -255,6 +255,19 @@ def _consolidate_tag(tags: list[dict]) -> str:
         raise ValidationError(str(exc)) from None
 
 
+def _overlap_fields(tags: list[dict], task_count: int) -> dict:
+    """The flow fields of adaptive overlap (hitl:initial-workers, hitl:target-confidence); {} when off."""
+    from hitl_service.consolidation.overlap import overlap_from_tags
+
+    try:
+        overlap = overlap_from_tags(tags, task_count, "HumanLoopConfig.TaskCount")
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    if overlap is None:
+        return {}
+    return {"initial_workers": overlap.initial, "target_confidence": repr(overlap.target)}
+
+
 def create_flow_definition(ctx: ServiceContext, req: dict) -> dict:
     """Create an Active flow definition bound to an existing workteam and task UI."""
     name = req["FlowDefinitionName"]
@@ -286,6 +299,7 @@ def create_flow_definition(ctx: ServiceContext, req: dict) -> dict:
 
         parse_conditions(conditions)
     consolidate = _consolidate_tag(req.get("Tags", []))
+    overlap = _overlap_fields(req.get("Tags", []), hlc["TaskCount"])
     created = now_ms()
     arn = ctx.arns.flow_definition(name)
     doc = {k: req[k] for k in ("OutputConfig", "RoleArn", "HumanLoopRequestSource", "HumanLoopActivationConfig",
@@ -296,6 +310,7 @@ def create_flow_definition(ctx: ServiceContext, req: dict) -> dict:
         "lifetime": lifetime, "output_path": req["OutputConfig"]["S3OutputPath"], "title": hlc["TaskTitle"],
         "description": hlc["TaskDescription"], "doc": json.dumps(doc), "conditions": conditions,
         "webhooks": json.dumps(webhooks_from_tags(req.get("Tags", []))), "consolidate": consolidate,
+        **overlap,
     }
     outcome = ctx.store.resources.create_flow(name, team_name, ui_name, created, fields)
     if outcome is CreateOutcome.EXISTS:

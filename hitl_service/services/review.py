@@ -30,11 +30,12 @@ def _record_claim_latency(ctx: ServiceContext, elapsed_ms: float) -> None:
 
 def hand_over_closed(ctx: ServiceContext, closed) -> None:
     """Tell the producer of each item a queue step closed: a loop goes to finalize (or, finished
-    without answers, to event delivery)."""
+    without answers, to event delivery); a loop with its required answers (adaptive overlap) goes
+    to the same task, which decides whether it needs one more reviewer."""
     for item in closed:
         if item is None or item.kind != ItemKind.LOOP:
             continue
-        if item.outcome is CloseOutcome.FINALIZE:
+        if item.outcome in (CloseOutcome.FINALIZE, CloseOutcome.DECIDE):
             dispatch_safely(ctx.dispatcher.finalize, item.name)
         elif item.outcome is CloseOutcome.FINISHED:
             dispatch_safely(ctx.dispatcher.deliver_events)

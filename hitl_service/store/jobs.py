@@ -45,6 +45,19 @@ class AnsweredObject:
     answers: list[dict]
 
 
+# Ground Truth's most reviewers per object (NumberOfHumanWorkersPerDataObject)
+MAX_WORKERS_PER_OBJECT = 9
+
+
+@dataclasses.dataclass(frozen=True)
+class OverlapVerdict:
+    """The worker's adaptive-overlap verdict on one taken object: ``more`` asks for one more reviewer."""
+
+    object_id: int
+    answers: int
+    more: bool
+
+
 # the record fields a listing needs (summaries never read the request document)
 SUMMARY_FIELDS = ("name", "arn", "status", "created_ms", "modified_ms", "team", "team_arn", "pre_arn",
                   "post_arn", "failure_reason", "output_uri", "manifest_uri", "total", "human_labeled",
@@ -213,6 +226,19 @@ class JobStore:
         """Make held answered objects due again at ``due_ms`` (after a failed consolidation)."""
         if ids:
             self.r.zadd(keys.job_part(name, "answered"), {str(i): due_ms for i in ids}, xx=True)
+
+    def decide(self, name: str, now_ms: int, verdicts: list[OverlapVerdict]) -> set[int]:
+        """Adaptive overlap: apply verdicts on taken objects (job_decide.lua); the ids not to record
+        now (given one more reviewer, or a stale verdict)."""
+        if not verdicts:
+            return set()
+        flat = [x for v in verdicts for x in (v.object_id, v.answers, "more" if v.more else "done")]
+        return {int(i) for i in self.scripts.job_decide(keys=keys.job_keys(name), args=_args(now_ms, *flat))}
+
+    def answers_used(self, name: str) -> dict[int, int]:
+        """Adaptive overlap: recorded objects per number of answers they used."""
+        counts = self.r.hmget(keys.job(name), [f"used:{n}" for n in range(1, MAX_WORKERS_PER_OBJECT + 1)])
+        return {n: int(c) for n, c in enumerate(counts, start=1) if c}
 
     def record_results(self, name: str, now_ms: int, results: dict[int, str]) -> tuple[int, bool]:
         """Record consolidated lines (or '!reason' failures) once; (newly recorded, ready to finish)."""

@@ -11,7 +11,7 @@ import json
 import logging
 
 from hitl_service.domain.states import (
-    CloseOutcome, DeleteOutcome, FinishOutcome, RouteOutcome, StartOutcome, StopOutcome)
+    CloseOutcome, DecideOutcome, DeleteOutcome, FinishOutcome, RouteOutcome, StartOutcome, StopOutcome)
 from hitl_service.store import keys
 from hitl_service.store.base import Part
 from hitl_service.store.resources import ResourceStore
@@ -208,6 +208,13 @@ class LoopStore(Part):
                                                      keys.item(team, member)], args=[member, now, reason])
             out[member] = CloseOutcome(outcome)
         return out
+
+    def decide(self, team: str, name: str, *, answers: int, more: bool, now: int) -> DecideOutcome:
+        """Adaptive overlap: one more reviewer for the loop (``more``) or complete it, atomically and
+        only if it is still deciding on exactly ``answers`` answers (decide_item.lua)."""
+        return DecideOutcome(self.durable(
+            self.scripts.decide_item, keys=[*keys.team_keys(team), keys.loop(team, name)],
+            args=[keys.loop_member(name), answers, "more" if more else "done", now]))
 
     def finish(self, team: str, name: str, output_uri: str, now: int) -> FinishOutcome:
         """Make a closed loop terminal (after its output.json is written); clears its finalize entry."""

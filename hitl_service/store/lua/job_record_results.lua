@@ -5,8 +5,14 @@ local now = tonumber(ARGV[1])
 local done = 0
 for i = 2, #ARGV, 2 do
   local id, result = ARGV[i], ARGV[i + 1]
-  if redis.call('HEXISTS', RESULTS, id) == 0 and redis.call('ZSCORE', ANSWERED, id) then
+  if redis.call('HEXISTS', LEFT, id) == 1 then
+    -- still out (adaptive overlap gave it one more reviewer): its answers stay, nothing is recorded
+  elseif redis.call('HEXISTS', RESULTS, id) == 0 and redis.call('ZSCORE', ANSWERED, id) then
     redis.call('HSET', RESULTS, id, result)
+    if num('initial_workers') > 0 then
+      -- adaptive overlap: how many answers each recorded object used (the job's overlap report)
+      redis.call('HINCRBY', JOB, 'used:' .. answer_count(id), 1)
+    end
     if string.sub(result, 1, 1) == '!' then
       redis.call('HINCRBY', JOB, 'failed', 1)
     else
@@ -14,12 +20,14 @@ for i = 2, #ARGV, 2 do
     end
     done = done + 1
   end
-  redis.call('ZREM', ANSWERED, id)
-  redis.call('HDEL', ANSWERS, id)
-  redis.call('HDEL', WORKERS, id)
-  -- the line is read again from the manifest when the output is assembled
-  redis.call('HDEL', LINES, id)
-  redis.call('HDEL', INPUTS, id)
+  if redis.call('HEXISTS', LEFT, id) == 0 then
+    redis.call('ZREM', ANSWERED, id)
+    redis.call('HDEL', ANSWERS, id)
+    redis.call('HDEL', WORKERS, id)
+    -- the line is read again from the manifest when the output is assembled
+    redis.call('HDEL', LINES, id)
+    redis.call('HDEL', INPUTS, id)
+  end
 end
 if done > 0 then redis.call('HSET', JOB, 'modified_ms', now) end
 release(now)

@@ -18,7 +18,13 @@ local answers = cjson.decode(redis.call('HGET', ANSWERS, id) or '[]')
 table.insert(answers, cjson.decode(ARGV[4]))
 redis.call('HSET', ANSWERS, id, cjson.encode(answers))
 redis.call('HINCRBY', JOB, 'answers', 1)
-if #answers < num('workers_per_object') then return {'submitted', id, 'open'} end
+if #answers < need(id) then return {'submitted', id, 'open'} end
+if #answers < num('workers_per_object') then
+  -- adaptive overlap: the object has the answers it needs now (so none is queued or leased) but
+  -- fewer than the maximum; it stays out while the worker consolidates and decides (job_decide.lua)
+  redis.call('ZADD', ANSWERED, now, id)
+  return {'submitted', id, 'complete'}
+end
 retire(id, now)
 redis.call('ZADD', ANSWERED, now, id)
 release(now)

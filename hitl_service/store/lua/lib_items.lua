@@ -13,17 +13,19 @@ local function set_status(ik, old, new)
   redis.call('HINCRBY', STATS, kind .. ':' .. new, 1)
 end
 
--- put a stored item's task_count assignments on the queue, once (the `routed` flag)
+-- put a stored item's assignments on the queue, once (the `routed` flag): task_count of them, or
+-- `required` (the first reviewers) when its flow uses adaptive overlap
 local function route_one(ik, member)
-  local l = redis.call('HMGET', ik, 'status', 'target', 'routed', 'task_count', 'created_ms')
+  local l = redis.call('HMGET', ik, 'status', 'target', 'routed', 'task_count', 'created_ms', 'required')
   redis.call('ZREM', OUT_ROUTE, member)
   if not l[1] then return 'missing' end
   if l[3] == '1' then return 'already' end
   redis.call('HSET', ik, 'routed', 1)
   if l[1] ~= 'InProgress' or l[2] ~= '' then return 'closed' end
+  local n = l[6] or l[4]
   redis.call('ZADD', QUEUE, l[5], member)
-  redis.call('HSET', ik, 'queued', l[4])
-  redis.call('HINCRBY', STATS, 'queued', tonumber(l[4]))
+  redis.call('HSET', ik, 'queued', n)
+  redis.call('HINCRBY', STATS, 'queued', tonumber(n))
   return 'routed'
 end
 

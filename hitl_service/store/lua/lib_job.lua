@@ -3,8 +3,23 @@
 local JOB, PENDING, QUEUE, LEFT, WORKERS, ANSWERS, ANSWERED, RESULTS, EXPIRY, LEASES, LEASEINFO, LINES, INPUTS, LOCK =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13],
   KEYS[14]
+local NEED = KEYS[15]
 
 local function num(field) return tonumber(redis.call('HGET', JOB, field) or '0') or 0 end
+
+-- answers an object starts needing: the initial workers tag with adaptive overlap, else all of them
+local function initial_need()
+  local k = num('initial_workers')
+  if k > 0 then return k end
+  return num('workers_per_object')
+end
+
+-- answers the object needs now (adaptive overlap raises it one at a time, job_decide.lua)
+local function need(id)
+  local n = redis.call('HGET', NEED, id)
+  if n then return tonumber(n) end
+  return initial_need()
+end
 
 -- how many objects may be released in all: the stopping conditions as a cap (0: no cap)
 local function release_cap()
@@ -23,7 +38,7 @@ local function release(now)
   if redis.call('HGET', JOB, 'status') ~= 'InProgress' then return 0 end
   local out, limit = num('out'), num('max_concurrent')
   local cap, released = release_cap(), num('released')
-  local n = num('workers_per_object')
+  local n = initial_need()
   local lifetime_ms = num('lifetime') * 1000
   local moved = 0
   while out < limit and (cap == 0 or released < cap) do
@@ -43,6 +58,7 @@ end
 -- the object is no longer out: all answers are in, it expired, or the job stopped
 local function retire(id, now)
   redis.call('HDEL', LEFT, id)
+  redis.call('HDEL', NEED, id)
   redis.call('ZREM', QUEUE, id)
   redis.call('ZREM', EXPIRY, id)
   redis.call('HINCRBY', JOB, 'out', -1)

@@ -23,4 +23,4 @@ ENV HITL_DATA_DIR=/app/var/data
 HEALTHCHECK --interval=30s --timeout=5s --retries=3 \
   CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=3).status == 200 else 1)"]
 
-CMD ["python", "-m", "gunicorn", "--bind", "0.0.0.0:8080", "--worker-class", "gthread", "--workers", "2", "--threads", "8", "hitl_service.wsgi:app"]
+CMD ["python", "-m", "gunicorn", "--bind", "0.0.0.0:8080", "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--graceful-timeout", "5", "hitl_service.wsgi:app"]

@@ -17,6 +17,12 @@ from urllib.parse import urlsplit
 
 API_PORT_DEFAULT = 8080
 
+# how long gunicorn's master waits for its workers when told to stop before it kills them. Its
+# default (30 s) is longer than the 10 s `hitl run` and `docker stop` allow; and a gthread worker told
+# to stop at once (SIGQUIT, what the master sends on SIGINT) can deadlock in its own signal handler
+# (see docs/operations.md, "Stopping"), so this bound is what ends such a worker.
+API_GRACEFUL_TIMEOUT_SECONDS = 5
+
 
 # `make run` / `hitl run` listen on loopback only unless told otherwise (HITL_BIND_HOST or --host);
 # containers (docker-compose, the Dockerfile) listen on every interface of their own network
@@ -33,7 +39,8 @@ def process_commands(port: int = API_PORT_DEFAULT, *, python: str = "python", st
     """
     return {
         "api": [python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--worker-class", "gthread",
-                "--workers", "2", "--threads", "8", "hitl_service.wsgi:app"],
+                "--workers", "2", "--threads", "8", "--graceful-timeout", str(API_GRACEFUL_TIMEOUT_SECONDS),
+                "hitl_service.wsgi:app"],
         "worker": [python, "-m", "celery", "-A", "workers.celery_app", "worker", "--queues", "hitl",
                    "--concurrency", "4", "--loglevel", "INFO"],
         "beat": [python, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel", "INFO",

@@ -119,8 +119,9 @@ def queue_message(message: str | None, notice: str | None, rows: list[dict]) -> 
     """The status line of the queue page, consistent with the counts shown next to it.
 
     A page that sent the reviewer here because a claim found nothing says "all done"; when the
-    table shows tasks waiting (ones this reviewer released or already answered, which go to
-    someone else), that would contradict it, so the line explains instead.
+    table shows tasks waiting (ones this reviewer already answered, which need a different
+    reviewer), that would contradict it, so the line explains instead. (A task the reviewer
+    released is not among them: a claim finds it when nothing else is waiting for them.)
     """
     waiting = sum(r["waiting"] for r in rows)
     nothing = notice == NOTICE_NOTHING_FOR_YOU or (message or "").lower().startswith("all done") or any(
@@ -128,8 +129,8 @@ def queue_message(message: str | None, notice: str | None, rows: list[dict]) -> 
     if not nothing:
         return message
     if waiting:
-        return (f"{waiting} task{'s are' if waiting != 1 else ' is'} waiting, but none can go to you now: you "
-                "released or already answered them, so they wait for another reviewer.")
+        return (f"{waiting} task{'s are' if waiting != 1 else ' is'} waiting, but none can go to you: you "
+                "already answered them, and each answer must come from a different reviewer.")
     return message or "All done: no tasks are waiting in your queues."
 
 

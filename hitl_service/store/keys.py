@@ -115,8 +115,16 @@ def worker_leases(team_name: str, worker_id: str) -> str:
 
 
 def worked(team_name: str, worker_id: str) -> str:
-    """Work items of the team the worker took (never offered to them again)."""
+    """Work items of the team the worker holds or answered (not offered to them again)."""
     return team_tag(team_name) + f"worker:{worker_id}:worked"
+
+
+def released(team_name: str, worker_id: str) -> str:
+    """Work items the worker handed back without answering, scored by the item's queue score.
+
+    They are offered to the worker again only when nothing new to them is waiting (QueueStore.claim).
+    """
+    return team_tag(team_name) + f"worker:{worker_id}:released"
 
 
 def cursors(team_name: str) -> str:

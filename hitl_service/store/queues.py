@@ -20,19 +20,14 @@ log = logging.getLogger(__name__)
 CLAIM_ATTEMPTS = 5
 
 
-@dataclasses.dataclass(frozen=True)
-class Lease:
-    lease_id: str
-    team: str
-    member: str              # the work item (``loop:<name>`` for a human loop)
-    worker: str
-    accepted_ms: int
-    expires_ms: int
-    deadline_ms: int
-    item_created: str
+class NamesItem:
+    """Mixin for results about one work item: ``member`` (``loop:<name>``, ``job:...``) read as kind and name."""
+
+    member: str
 
     @property
     def kind(self) -> str:
+        """The item's producer kind (``loop``, ``job``)."""
         return keys.member_kind(self.member)
 
     @property
@@ -42,20 +37,39 @@ class Lease:
 
 
 @dataclasses.dataclass(frozen=True)
-class ClosedItem:
+class Lease(NamesItem):
+    lease_id: str
+    team: str
+    member: str              # the work item (``loop:<name>`` for a human loop)
+    worker: str
+    accepted_ms: int
+    expires_ms: int
+    deadline_ms: int
+    item_created: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ClosedItem(NamesItem):
     """A work item a queue step closed: FINALIZE means its producer must now finish it."""
 
     team: str
     member: str
     outcome: CloseOutcome
 
-    @property
-    def kind(self) -> str:
-        return keys.member_kind(self.member)
+
+@dataclasses.dataclass(frozen=True)
+class _Pick:
+    """One team's claim candidate as claim_pick read it."""
+
+    team: str
+    member: str          # '' when the team has nothing for the worker
+    raw_score: str       # the queue score exactly as read (claim_item compares it)
+    overdue: bool        # the team has leases past their end: reap, then look again
+    handed_back: bool    # the worker gave this item back: taken only when no team has a new one
 
     @property
-    def name(self) -> str:
-        return keys.member_name(self.member)
+    def order(self) -> tuple[bool, float]:
+        return self.handed_back, float(self.raw_score)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +101,8 @@ class QueueStore(Part):
     def _lease_keys(self, team: str, lease_id: str, member: str, worker: str) -> list[str]:
         return [*keys.team_keys(team, keys.member_kind(member)), keys.lease(team, lease_id),
                 keys.lease_ended(team, lease_id), keys.item(team, member), keys.item_answers(team, member),
-                keys.worker_leases(team, worker), keys.item_workers(team, member)]
+                keys.worker_leases(team, worker), keys.item_workers(team, member), keys.worked(team, worker),
+                keys.released(team, worker)]
 
     def _closed(self, team: str, member: str, outcome: str) -> ClosedItem | None:
         return ClosedItem(team, member, CloseOutcome(outcome)) if outcome else None
@@ -95,45 +110,51 @@ class QueueStore(Part):
     # ---- claim -------------------------------------------------------------------------------
 
     def claim(self, worker: str, teams: list[str], *, now: int, window_ms: int, max_scan: int) -> ClaimResult:
-        """Lease the oldest assignment of ``teams`` the worker has not worked on."""
+        """Lease the oldest assignment of ``teams`` the worker neither holds nor answered.
+
+        Items the worker handed back (released, or let the lease run out) come last: they are taken
+        only when no team has anything new to the worker, so others get the first chance at them.
+        """
         closed: list[ClosedItem] = []
         for _ in range(CLAIM_ATTEMPTS):
             picks = self._pick(worker, teams, now, max_scan)
-            overdue = [t for t, pick in zip(teams, picks) if pick[2]]
+            overdue = [p.team for p in picks if p.overdue]
             if overdue:
                 # expired leases give their assignments back first, then look again
                 for t in overdue:
                     closed.extend(self.reap(t, now, 20))
                 picks = self._pick(worker, teams, now, max_scan)
-            best = None
-            for t, (member, raw, _) in zip(teams, picks):
-                if member and (best is None or float(raw) < best[2]):
-                    best = (t, member, float(raw), raw)
-            if best is None:
+            found = [p for p in picks if p.member]
+            if not found:
                 return ClaimResult(ClaimOutcome.EMPTY, closed=tuple(closed))
-            team, member, _, raw = best
+            best = min(found, key=lambda p: p.order)
+            team, member = best.team, best.member
             lease_id = f"{team}.{secrets.token_urlsafe(18)}"
             reply = self.scripts.claim_item(
-                keys=[*self._lease_keys(team, lease_id, member, worker), keys.cursors(team), keys.worked(team, worker)],
-                args=[member, worker, now, window_ms, lease_id, raw])
+                keys=[*self._lease_keys(team, lease_id, member, worker), keys.cursors(team)],
+                args=[member, worker, now, window_ms, lease_id, best.raw_score])
             if reply[0] == ClaimOutcome.CLAIMED:
                 lease = self.get_lease(lease_id)
                 if lease is not None:
                     return ClaimResult(ClaimOutcome.CLAIMED, lease, tuple(closed))
         return ClaimResult(ClaimOutcome.RETRY, closed=tuple(closed))
 
-    def _pick(self, worker: str, teams: list[str], now: int, max_scan: int) -> list:
-        """Each team's candidate (member, raw score, overdue leases?): one round trip on one Redis."""
+    def _pick(self, worker: str, teams: list[str], now: int, max_scan: int) -> list[_Pick]:
+        """Each team's candidate for the worker: one round trip on one Redis."""
         def call(t, client=None):
             return self.scripts.claim_pick(keys=[keys.queue(t), keys.cursors(t), keys.worked(t, worker),
-                                                 keys.team_leases(t)], args=[worker, max_scan, now], client=client)
+                                                 keys.team_leases(t), keys.released(t, worker)],
+                                           args=[worker, max_scan, now], client=client)
 
         if self.clustered or len(teams) == 1:
-            return [call(t) for t in teams]
-        pipe = self.r.pipeline(transaction=False)
-        for t in teams:
-            call(t, pipe)
-        return pipe.execute()
+            replies = [call(t) for t in teams]
+        else:
+            pipe = self.r.pipeline(transaction=False)
+            for t in teams:
+                call(t, pipe)
+            replies = pipe.execute()
+        return [_Pick(t, member, raw, bool(overdue), bool(back))
+                for t, (member, raw, overdue, back) in zip(teams, replies)]
 
     # ---- leases ------------------------------------------------------------------------------
 
@@ -234,7 +255,7 @@ class QueueStore(Part):
         """Drop a removed reviewer's queue positions and worked-on sets in every team."""
         for t in self.work_teams():
             self.r.hdel(keys.cursors(t), worker)
-            self.r.delete(keys.worked(t, worker))
+            self.r.delete(keys.worked(t, worker), keys.released(t, worker))
 
     # ---- reads for pages and metrics ----------------------------------------------------------
 

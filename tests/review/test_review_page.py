@@ -141,9 +141,55 @@ def test_release_returns_the_task_to_the_queue(service, sm, a2i, worker, page):
     expect(page.get_by_role("button", name="Release", exact=True)).to_be_visible()
     assert queued(service, team) == 0
     page.get_by_role("button", name="Release", exact=True).click()
+    expect(page.get_by_text("other reviewers get it first")).to_be_visible()   # says what it does, first
+    page.get_by_label("Reason (optional)").fill("not my language")
     page.get_by_role("button", name="Release task").click()
-    expect(page.get_by_text("Task released.")).to_be_visible()
+    expect(page.get_by_text("Task released: it is back in the queue")).to_be_visible()
     assert queued(service, team) == 1
+    expect(page.locator(f"td.num[data-team='{team}']")).to_have_text("1")
+
+
+def test_a_released_task_goes_to_another_member_first_and_else_back_to_its_releaser(
+        service, sm, a2i, worker, page, browser):
+    team, team_arn = R.create_team(sm, groups=["raters"])
+    _, ui_arn = R.create_ui(sm, template=SENTIMENT)
+    _, flow_arn = R.create_flow(sm, team_arn=team_arn, ui_arn=ui_arn)
+    reviewers.add_reviewer(service.ctx, "rae", "correct-horse", ["raters"])
+    reviewers.add_reviewer(service.ctx, "sam", "battery-staple", ["raters"])
+    for name, text in (("first", "text one"), ("second", "text two")):
+        a2i.start_human_loop(HumanLoopName=name, FlowDefinitionArn=flow_arn,
+                             HumanLoopInput={"InputContent": json.dumps({"taskObject": text})})
+    wait_until(lambda: queued(service, team) == 2, message="both routed")
+    login(page, service, "rae", "correct-horse")
+    page.get_by_role("button", name="Start working").click()
+    task = page.frame_locator("#task-frame")
+    expect(task.get_by_text("text one")).to_be_visible()
+    page.get_by_role("button", name="Release", exact=True).click()
+    page.get_by_role("button", name="Release task").click()
+    expect(page.get_by_role("heading", name="Your queues")).to_be_visible()
+    # sam, another member, gets the released (oldest) task first
+    other = browser.new_context().new_page()
+    try:
+        login(other, service, "sam", "battery-staple")
+        other.get_by_role("button", name="Start working").click()
+        expect(other.frame_locator("#task-frame").get_by_text("text one")).to_be_visible()
+        other.get_by_role("button", name="Release", exact=True).click()
+        other.get_by_role("button", name="Release task").click()
+        expect(other.get_by_role("heading", name="Your queues")).to_be_visible()
+    finally:
+        other.context.close()
+    # rae is given new work before the task she handed back, then that task again, and can answer it
+    page.get_by_role("button", name="Start working").click()
+    expect(task.get_by_text("text two")).to_be_visible()
+    task.get_by_role("radio", name="1", exact=True).click()
+    page.get_by_role("button", name="Submit").click()
+    expect(task.get_by_text("text one")).to_be_visible()
+    task.get_by_role("radio", name="0", exact=True).click()
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("All done")).to_be_visible()
+    wait_until(lambda: a2i.describe_human_loop(HumanLoopName="first")["HumanLoopStatus"] == "Completed",
+               message="first Completed")
+    assert [a["answerContent"] for a in service.ctx.store.loops.answers("first")] == [{"sentiment": {"label": "0"}}]
 
 
 def test_template_script_cannot_act_as_the_reviewer_and_input_script_never_runs(service, sm, a2i, worker, page):

@@ -55,7 +55,7 @@ def test_each_scripts_keys_share_one_slot():
         *keys.team_keys(team), *keys.team_keys(team, "job"), keys.team(team), keys.team_flows(team),
         keys.flow(team, "f"), keys.flow_loops(team, "id"), keys.item(team, member), keys.item_answers(team, member),
         keys.item_workers(team, member), keys.lease(team, lease), keys.lease_ended(team, lease),
-        keys.worker_leases(team, worker), keys.worked(team, worker), keys.cursors(team), keys.outbox_retire(team),
+        keys.worker_leases(team, worker), keys.worked(team, worker), keys.released(team, worker), keys.cursors(team), keys.outbox_retire(team),
         keys.deleted_loop_event(team, "l1"), keys.event_state(team, "l1"), keys.finalize_attempts(team)]}
     assert len(team_slot) == 1
     assert key_slot(keys.ui("u").encode()) == key_slot(keys.ui_flows("u").encode())

@@ -155,7 +155,7 @@
     releaseBtn.disabled = true;
     var reason = document.getElementById('release-reason');
     call(api + '/release', {reason: reason ? reason.value : ''}).then(function () {
-      window.location.assign('/review/queue?message=' + encodeURIComponent('Task released.'));
+      window.location.assign('/review/queue?message=' + encodeURIComponent('Task released: it is back in the queue, and other reviewers get it first.'));
     }).catch(function (e) { releaseBtn.disabled = false; showError(e.message); });
   });
 

@@ -1,9 +1,10 @@
 -- use: lib_items
 -- use: lib_leases
 -- Lease one assignment of the item the caller picked (claim_pick), if it is still queued and still
--- new to the worker. KEYS[16] cursors, KEYS[17] the worker's worked-on set in this team.
+-- new to the worker (not held or answered by them). KEYS[16..17] (lib_leases) the worker's worked-on and
+-- handed-back sets, KEYS[18] cursors.
 -- ARGV member, worker, now, window_ms, lease_id, queue score as claim_pick read it
-local CURSORS, WORKED = KEYS[16], KEYS[17]
+local CURSORS = KEYS[18]
 local member, worker, now, window, lease_id = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 if not redis.call('ZSCORE', QUEUE, member) or redis.call('SISMEMBER', WORKED, member) == 1 then
   return {'retry'}
@@ -23,6 +24,7 @@ redis.call('HINCRBY', STATS, 'queued', -1)
 redis.call('HINCRBY', ITEM, 'leases', 1)
 redis.call('SADD', WORKERS, worker)
 redis.call('SADD', WORKED, member)
+redis.call('ZREM', RELEASED, member)
 local deadline = now + tonumber(s[4]) * 1000
 local expires = math.min(now + window, deadline)
 redis.call('HSET', LEASE, 'item', member, 'worker', worker, 'accepted_ms', now, 'deadline_ms', deadline,

@@ -1,7 +1,12 @@
--- Shared by the lease scripts (after lib_items). KEYS[10..15]: the lease, its "ended" marker, the
--- work item the lease is on, the item's answers, the holder's lease set and the item's workers.
+-- Shared by the lease scripts (after lib_items). KEYS[10..17]: the lease, its "ended" marker, the
+-- work item the lease is on, the item's answers, the holder's lease set, the item's workers, and the
+-- holder's worked-on and handed-back sets in this team.
 local LEASE, LEASE_ENDED, ITEM, ANSWERS, WORKER_LEASES, WORKERS = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
+local WORKED, RELEASED = KEYS[16], KEYS[17]
 local LEASE_ENDED_TTL_MS = 86400000
+-- the handed-back set is a preference, not a rule: bounded, and it lapses when the holder goes quiet
+local RELEASED_MAX = 256
+local RELEASED_TTL_MS = 31 * 86400000
 
 -- a lease belongs to the item it was claimed from, not to a later item that reuses the name after
 -- a delete
@@ -16,6 +21,8 @@ local function drop_lease(lease_id)
 end
 
 -- a lease ends without an answer (expired or released): its assignment goes back to the queue.
+-- Giving a task back is not answering it, so the holder may take it again; claim_pick offers it to
+-- them only when nothing new to them is waiting, so that another reviewer gets the first chance.
 -- Returns the member to finalize ('' when none).
 local function give_back_lease(lease_id, now)
   local l = redis.call('HMGET', LEASE, 'item', 'worker', 'item_created')
@@ -24,11 +31,16 @@ local function give_back_lease(lease_id, now)
   local s = redis.call('HMGET', ITEM, 'status', 'target', 'created_ms')
   if not s[1] or not same_item(l[3], s[3]) then return '' end
   local leases = redis.call('HINCRBY', ITEM, 'leases', -1)
+  redis.call('SREM', WORKED, l[1])
   if s[2] ~= '' then return '' end
   if s[1] == 'InProgress' then
     redis.call('HINCRBY', ITEM, 'queued', 1)
     redis.call('ZADD', QUEUE, s[3], l[1])
     redis.call('HINCRBY', STATS, 'queued', 1)
+    -- scored like the queue entry, so a later item reusing the name is not taken for this one
+    redis.call('ZADD', RELEASED, s[3], l[1])
+    redis.call('ZREMRANGEBYRANK', RELEASED, 0, -(RELEASED_MAX + 1))
+    redis.call('PEXPIRE', RELEASED, RELEASED_TTL_MS)
   elseif s[1] == 'Stopping' and leases <= 0 then
     if close_item(ITEM, l[1], 'Stopped', '', '', now) == 'finalize' then return l[1] end
   end

@@ -314,8 +314,9 @@ def test_a_reviewer_far_ahead_of_the_queue_head_keeps_getting_work(service, sm, 
 # ---- leases ------------------------------------------------------------------------------------
 
 
-def test_lease_without_heartbeat_goes_to_another_reviewer_and_late_submit_is_refused(short_lease):
-    svc = short_lease
+def test_lease_without_heartbeat_goes_to_another_reviewer_and_late_submit_is_refused(lease_service):
+    # 3 s, not 1 s: bob must still hold his own lease after alice's two refused calls on a loaded machine
+    svc = lease_service(3)
     sm, a2i = svc.client("sagemaker"), svc.client("sagemaker-a2i-runtime")
     _, _, flow_arn = team_and_flow(sm, task_count=1)
     name = start(a2i, flow_arn, "lapsed")

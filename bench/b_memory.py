@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import random
+
 from bench import harness as h
 from bench.fill import context_for
 from bench.report import Result, Row, stat
@@ -22,6 +25,36 @@ main dictionary's share.
 
 
 SIZES = (200, 1_000, 4_000, 100_000)
+
+# words of an invoice-like document: the text an A2I review of extracted form data carries
+_WORDS = ("invoice total amount due date customer account number payment terms net thirty days "
+          "shipping address billing street city state postal code country description quantity unit "
+          "price tax subtotal discount order reference item service hours rate consulting support "
+          "license annual monthly renewal contact phone email vendor purchase approved received").split()
+
+
+def realistic_input(size: int) -> str:
+    """A JSON document of exactly ``size`` bytes shaped like a Textract-style A2I input (seeded, so every
+    run stores the same bytes): key-value blocks with text, confidences and bounding boxes."""
+    rnd = random.Random(size)
+    doc: dict = {"taskObject": f"s3://bench-input/documents/{rnd.randrange(10**9):09d}.png", "blocks": []}
+    while len(json.dumps(doc, separators=(",", ":"))) < size:
+        doc["blocks"].append({
+            "id": f"{rnd.getrandbits(64):016x}", "type": rnd.choice(("KEY", "VALUE", "LINE")),
+            "text": " ".join(rnd.choice(_WORDS) for _ in range(rnd.randint(1, 6))),
+            "confidence": round(rnd.uniform(80, 100), 2),
+            "bbox": [round(rnd.random(), 4) for _ in range(4)], "page": 1 + len(doc["blocks"]) // 40})
+    while True:  # drop blocks until the document fits, then pad the last text to the exact size
+        text = json.dumps(doc, separators=(",", ":"))
+        if len(text) <= size - 2 or not doc["blocks"]:
+            break
+        doc["blocks"].pop()
+    doc["note"] = ""
+    short = size - len(json.dumps(doc, separators=(",", ":")))
+    doc["note"] = " ".join(rnd.choice(_WORDS) for _ in range(short))[:short]
+    text = json.dumps(doc, separators=(",", ":"))
+    assert len(text) == size, (len(text), size)
+    return text
 # the 100 KB input would need 2 GB for 20,000 loops; fewer loops measure the same per-loop figure
 MAX_INPUT_BYTES_PER_REPEAT = 200 * 1024 * 1024
 

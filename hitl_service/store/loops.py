@@ -6,6 +6,7 @@ separate, idempotent step before the start script runs in that slot.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
@@ -13,8 +14,6 @@ import zlib
 
 from hitl_service.domain.states import (
     CloseOutcome, DeleteOutcome, FinishOutcome, RouteOutcome, StartOutcome, StopOutcome)
-from redis.client import NEVER_DECODE
-
 from hitl_service.store import keys
 from hitl_service.store.base import Part
 from hitl_service.store.resources import ResourceStore
@@ -60,10 +59,12 @@ class StartRequest:
 # hash-max-listpack-value 512) without paying a second key's overhead for small inputs.
 INLINE_INPUT_MAX = 256
 # An input in its own key is stored zlib-compressed when that saves at least an eighth (real
-# InputContent is JSON text, typically 2-4x smaller); level 1 costs ~20 us per KB. The marker byte 0xFF
-# never occurs in UTF-8 text, so a stored value without it (any loop stored before issue 17) is the
-# text itself.
-COMPRESSED = b"\xff"
+# InputContent is JSON text, typically 2-4x smaller; level 1 costs ~10 us per KB), as base64 text after a
+# '~' marker: the client decodes every reply as UTF-8 (redis-py's per-command raw replies are not
+# reliable with hiredis for large values), and an InputContent is a JSON document (StartHumanLoop
+# checks), which never starts with '~', so a value without it (as every loop stored before issue 17
+# has) is the text itself.
+COMPRESSED = "~"
 COMPRESS_LEVEL = 1
 # the stored input digest is this many characters of the caller's base64 SHA-256 (132 bits: still no
 # accidental match between two inputs started under one name)
@@ -80,22 +81,20 @@ DEFAULTS = {"kind": "loop", "classifiers": "", "activation": "", "webhooks": "[]
             "failure_reason": "", "output_uri": ""}
 
 
-def pack_input(text: str) -> tuple[bytes | str, bool]:
+def pack_input(text: str) -> tuple[str, bool]:
     """The InputContent as stored, and whether it goes to its own key (see INLINE_INPUT_MAX)."""
     raw = text.encode("utf-8")
     if len(raw) <= INLINE_INPUT_MAX:
         return text, False
-    packed = COMPRESSED + zlib.compress(raw, COMPRESS_LEVEL)
-    return (packed if len(packed) <= len(raw) - len(raw) // 8 else raw), True
+    packed = COMPRESSED + base64.b64encode(zlib.compress(raw, COMPRESS_LEVEL)).decode("ascii")
+    return (packed if len(packed) <= len(raw) - len(raw) // 8 else text), True
 
 
-def unpack_input(stored: bytes | str | None) -> str | None:
-    """The InputContent from its stored form (compressed, or the text of either layout)."""
-    if stored is None or isinstance(stored, str):
+def unpack_input(stored: str | None) -> str | None:
+    """The InputContent from its stored form (compressed, or the text itself in either layout)."""
+    if stored is None or not stored.startswith(COMPRESSED):
         return stored
-    if stored.startswith(COMPRESSED):
-        return zlib.decompress(stored[len(COMPRESSED):]).decode("utf-8")
-    return stored.decode("utf-8")
+    return zlib.decompress(base64.b64decode(stored[len(COMPRESSED):])).decode("utf-8")
 
 
 def _stored_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
@@ -210,8 +209,7 @@ class LoopStore(Part):
         else:
             pipe.hgetall(keys.loop(team, name))
         if with_input:
-            # a compressed input is binary: read without decoding (unpack_input decodes)
-            pipe.execute_command("GET", keys.loop_input(team, name), **{NEVER_DECODE: []})
+            pipe.get(keys.loop_input(team, name))
         replies = pipe.execute()
         if fields:
             if replies[0][0] is None:

@@ -7,6 +7,7 @@ import json
 
 from hitl_service.store import keys
 from hitl_service.store.base import Part
+from hitl_service.store.loops import loop_record
 
 EVENT_LOG_LIMIT = 10_000
 
@@ -36,7 +37,8 @@ class EventStore(Part):
 
     def snapshot(self, ev: DueEvent) -> dict | None:
         """What a loop deleted before its event went out left behind."""
-        return self.r.hgetall(keys.deleted_loop_event(ev.team, ev.name)) or None
+        stored = self.r.hgetall(keys.deleted_loop_event(ev.team, ev.name))
+        return loop_record(stored, ev.team) if stored else None
 
     def delivery_state(self, ev: DueEvent) -> dict[str, str]:
         """Per URL: attempts so far, or ``done``."""

@@ -6,9 +6,11 @@ separate, idempotent step before the start script runs in that slot.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
+import zlib
 
 from hitl_service.domain.states import (
     CloseOutcome, DecideOutcome, DeleteOutcome, FinishOutcome, RouteOutcome, StartOutcome, StopOutcome)
@@ -52,15 +54,83 @@ class StartRequest:
     conditions_sha1: str
 
 
-# An InputContent longer than this is stored in a key of its own (keys.loop_input), shorter ones inline:
-# the loop hash stays listpack-encoded (below the shipped and default hash-max-listpack-value 512)
-# without paying a second key's overhead for small inputs.
+# An InputContent longer than this (in UTF-8 bytes) is stored in a key of its own (keys.loop_input),
+# shorter ones inline: the loop hash stays listpack-encoded (below the shipped and default
+# hash-max-listpack-value 512) without paying a second key's overhead for small inputs.
 INLINE_INPUT_MAX = 256
+# An input in its own key is stored zlib-compressed when that saves at least an eighth (real
+# InputContent is JSON text, typically 2-4x smaller; level 1 costs ~10 us per KB), as base64 text after a
+# '~' marker: the client decodes every reply as UTF-8 (redis-py's per-command raw replies are not
+# reliable with hiredis for large values), and an InputContent is a JSON document (StartHumanLoop
+# checks), which never starts with '~', so a value without it (as every loop stored before issue 17
+# has) is the text itself.
+COMPRESSED = "~"
+COMPRESS_LEVEL = 1
+# the stored input digest is this many characters of the caller's base64 SHA-256 (132 bits: still no
+# accidental match between two inputs started under one name)
+DIGEST_CHARS = 22
+
+# Field names of the loop hash (issue 17: every listpack entry carries its field name, on every loop):
+# fields that only the loop record reads are stored under short names; reads return the long names.
+FIELD_NAMES = {"input_sha": "sha", "flow_id": "fid", "output_path": "out", "classifiers": "cls",
+               "activation": "act", "webhooks": "hooks"}
+_LONG_NAMES = {short: long for long, short in FIELD_NAMES.items()}
+# Fields a new loop leaves out while they hold their default value; reads fill the default in (``team``
+# is the slot's own, filled in from the key). Loops stored before issue 17 have them all.
+DEFAULTS = {"kind": "loop", "classifiers": "", "activation": "", "webhooks": "[]", "failure_code": "",
+            "failure_reason": "", "output_uri": ""}
+
+
+def pack_input(text: str) -> tuple[str, bool]:
+    """The InputContent as stored, and whether it goes to its own key (see INLINE_INPUT_MAX)."""
+    raw = text.encode("utf-8")
+    if len(raw) <= INLINE_INPUT_MAX:
+        return text, False
+    packed = COMPRESSED + base64.b64encode(zlib.compress(raw, COMPRESS_LEVEL)).decode("ascii")
+    return (packed if len(packed) <= len(raw) - len(raw) // 8 else text), True
+
+
+def unpack_input(stored: str | None) -> str | None:
+    """The InputContent from its stored form (compressed, or the text itself in either layout)."""
+    if stored is None or not stored.startswith(COMPRESSED):
+        return stored
+    return zlib.decompress(base64.b64decode(stored[len(COMPRESSED):])).decode("utf-8")
 
 
 def _stored_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
-    # the name is the key's own, not a stored field; `status` is always set, so it tells existence
-    return ("status",) + tuple(f for f in fields if f not in ("name", "status"))
+    # the name is the key's own, not a stored field; `status` is always set, so it tells existence.
+    # A renamed field is asked for under both names (a loop stored before issue 17 has the long one).
+    out = ["status"]
+    for f in fields:
+        if f in ("name", "status", "team", "input"):
+            continue
+        out.append(f)
+        if f in FIELD_NAMES:
+            out.append(FIELD_NAMES[f])
+    return tuple(out)
+
+
+def loop_record(stored: dict, team: str) -> dict:
+    """A loop hash as stored (either layout) with the long field names and every default filled in."""
+    data = {_LONG_NAMES.get(k, k): v for k, v in stored.items() if k not in _LONG_NAMES or v is not None}
+    for k, v in DEFAULTS.items():
+        if data.get(k) is None:
+            data[k] = v
+    if data.get("team") is None:
+        data["team"] = team
+    return data
+
+
+def _requested(stored: tuple[str, ...], values: list, team: str, fields: tuple[str, ...]) -> dict:
+    # renamed fields: the short name's value wins over the long one's (only one of them is ever set)
+    record = loop_record({k: v for k, v in zip(stored, values) if k not in FIELD_NAMES}, team)
+    for long, short in FIELD_NAMES.items():
+        if long in stored:
+            value = values[stored.index(short)]
+            record[long] = value if value is not None else values[stored.index(long)]
+            if record[long] is None:
+                record[long] = DEFAULTS.get(long)
+    return {k: v for k, v in record.items() if k in fields or k == "status"}
 
 
 class LoopStore(Part):
@@ -94,11 +164,13 @@ class LoopStore(Part):
             if not self._reserve_name(req.name, loc.team):
                 return StartResult(StartOutcome.CONFLICT)
             member = keys.loop_member(req.name)
+            stored_input, own_key = pack_input(req.input)
             reply = self.durable(
                 self.scripts.start_loop, keys=[*keys.team_keys(loc.team), keys.loop(loc.team, req.name), keys.flow(loc.team, req.flow),
                       keys.flow_loops(loc.team, loc.flow_id), keys.loop_input(loc.team, req.name)],
-                args=[member, req.input, req.input_sha, req.classifiers, now, req.activation, wake_ttl_ms,
-                      req.conditions_sha1, loc.flow_id, keys.index_member(now, req.name), INLINE_INPUT_MAX])
+                args=[member, stored_input, req.input_sha[:DIGEST_CHARS], req.classifiers, now, req.activation,
+                      wake_ttl_ms, req.conditions_sha1, loc.flow_id, keys.index_member(now, req.name),
+                      "1" if own_key else "0"])
             outcome = StartOutcome(reply[0])
             if outcome in (StartOutcome.RETRY, StartOutcome.NO_FLOW) and not fresh:
                 # the remembered location may be stale (flow deleted or re-created): read it again
@@ -132,6 +204,8 @@ class LoopStore(Part):
         if fields:
             stored = _stored_fields(fields)
             pipe.hmget(keys.loop(team, name), stored)
+            if "input" in fields:
+                pipe.hget(keys.loop(team, name), "input")
         else:
             pipe.hgetall(keys.loop(team, name))
         if with_input:
@@ -140,15 +214,17 @@ class LoopStore(Part):
         if fields:
             if replies[0][0] is None:
                 return None
-            data = dict(zip(stored, replies[0]))
+            data = _requested(stored, replies[0], team, fields)
+            if "input" in fields:
+                data["input"] = replies[1]
         else:
-            data = replies[0]
-            if not data:
+            if not replies[0]:
                 return None
+            data = loop_record(replies[0], team)
         if with_input:
             # a short input is a field of the hash, a long one its own key
             if data.get("input") is None:
-                data["input"] = replies[1]
+                data["input"] = unpack_input(replies[-1])
         data["name"] = name
         return data
 
@@ -158,7 +234,8 @@ class LoopStore(Part):
         pipe = self.r.pipeline(transaction=False)
         for n in names:
             pipe.hmget(keys.loop(team, n), stored)
-        return [None if v[0] is None else dict(zip(stored, v), name=n) for n, v in zip(names, pipe.execute())]
+        return [None if v[0] is None else dict(_requested(stored, v, team, fields), name=n)
+                for n, v in zip(names, pipe.execute())]
 
     def answers(self, name: str, team: str | None = None) -> list[dict]:
         """The loop's answers in submission order (``team`` saves looking it up)."""
@@ -233,7 +310,8 @@ class LoopStore(Part):
 
     def webhooks(self, team: str, name: str) -> str:
         """The loop's own webhook endpoints (JSON)."""
-        return self.r.hget(keys.loop(team, name), "webhooks") or "[]"
+        short, long = self.r.hmget(keys.loop(team, name), (FIELD_NAMES["webhooks"], "webhooks"))
+        return short or long or DEFAULTS["webhooks"]
 
     def drop_finalize_entry(self, team: str, name: str) -> None:
         """Forget a finalize entry whose loop is gone."""
@@ -246,8 +324,9 @@ class LoopStore(Part):
             return DeleteLoopResult(DeleteOutcome.MISSING)
         member = keys.loop_member(name)
         for _ in range(5):
-            head = self.r.hmget(keys.loop(team, name), ("flow_id", "created_ms"))
-            if head[0] is None:
+            head = self.r.hmget(keys.loop(team, name), (FIELD_NAMES["flow_id"], "created_ms", "flow_id"))
+            head[0] = head[0] or head[2]
+            if head[1] is None:
                 return DeleteLoopResult(DeleteOutcome.MISSING)
             workers = sorted(self.r.smembers(keys.loop_workers(team, name)))
             outcome, status = self.scripts.delete_loop(

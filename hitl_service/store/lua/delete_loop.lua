@@ -5,7 +5,9 @@
 -- ARGV member, flow_id and index member as the caller read them. Returns {outcome, status}.
 local ITEM, ANSWERS, WORKERS, FLOW_LOOPS, SNAPSHOT, INPUT = KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], KEYS[15]
 local member = ARGV[1]
-local s = redis.call('HMGET', ITEM, 'status', 'flow_id', 'created_ms')
+-- 'fid' is the short name of flow_id (loops stored before issue 17 have the long one)
+local s = redis.call('HMGET', ITEM, 'status', 'fid', 'created_ms', 'flow_id')
+s[2] = s[2] or s[4]
 if not s[1] then return {'missing', ''} end
 if s[1] ~= 'Completed' and s[1] ~= 'Failed' and s[1] ~= 'Stopped' then return {'active', s[1]} end
 if s[2] ~= ARGV[2] or redis.call('SCARD', WORKERS) ~= #KEYS - 15 then return {'retry', s[1]} end

@@ -1,8 +1,9 @@
 -- use: lib_items
 -- Store a new human loop in its team's slot and put it in the route outbox.
 -- KEYS[10] loop (work item), KEYS[11] flow, KEYS[12] the flow's loop index, KEYS[13] the loop's input
--- ARGV member, input, input_sha, classifiers, now, activation, wake_ttl_ms, conditions_sha1,
---      flow_id (as the caller read it), index member, longest input kept inline in the loop hash
+-- ARGV member, input (as stored: see LoopStore.start), input digest, classifiers, now, activation,
+--      wake_ttl_ms, conditions_sha1, flow_id (as the caller read it), index member, '1' when the input
+--      goes to its own key ('0': inline in the loop hash)
 local ITEM, FLOW, FLOW_LOOPS, INPUT = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local member, now = ARGV[1], tonumber(ARGV[5])
 local f = redis.call('HMGET', FLOW, 'status', 'id', 'team', 'task_count', 'time_limit', 'lifetime', 'name',
@@ -14,26 +15,39 @@ if f[2] ~= ARGV[9] then return {'retry'} end
 -- a flow with activation conditions: the caller must have evaluated exactly these conditions
 if f[10] and f[10] ~= '' and redis.sha1hex(f[10]) ~= ARGV[8] then return {'evaluate', f[10]} end
 if redis.call('EXISTS', ITEM) == 1 then
-  local e = redis.call('HMGET', ITEM, 'flow_id', 'input_sha', 'classifiers')
-  if e[1] == f[2] and e[2] == ARGV[3] and e[3] == ARGV[4] then return {'exists'} end
+  -- the same loop again if flow, input and classifiers match. Short field names, or the long ones of a
+  -- loop stored before issue 17; an input in its own key is compared by digest (a loop stored before
+  -- issue 17 has a longer one: compare the prefix the caller sends), an inline one by itself
+  local e = redis.call('HMGET', ITEM, 'fid', 'flow_id', 'sha', 'input_sha', 'cls', 'classifiers', 'input')
+  local sha, same_input = e[3] or e[4], false
+  if sha then
+    same_input = string.sub(sha, 1, #ARGV[3]) == ARGV[3]
+  else
+    same_input = ARGV[11] == '0' and e[7] == ARGV[2]
+  end
+  if (e[1] or e[2]) == f[2] and same_input and (e[5] or e[6] or '') == ARGV[4] then return {'exists'} end
   return {'conflict'}
 end
 -- the loop keeps only what is its own or must outlive the flow: title, description and task UI are
--- read from the flow, which stays until its last open loop is closed. An input longer than ARGV[11]
--- is a key of its own: a value over hash-max-listpack-value would turn the whole hash into a
--- hashtable (memory per loop would grow with the input, issue 17); a short one stays inline, which
--- saves the extra key's own overhead
-if #ARGV[2] > tonumber(ARGV[11]) then
+-- read from the flow, which stays until its last open loop is closed. A long input is a key of its own
+-- (a value over hash-max-listpack-value would turn the whole hash into a hashtable), a short one stays
+-- inline, which saves the extra key's own overhead.
+if ARGV[11] == '1' then
   redis.call('SET', INPUT, ARGV[2])
+  redis.call('HSET', ITEM, 'sha', ARGV[3])
 else
   redis.call('HSET', ITEM, 'input', ARGV[2])
 end
-redis.call('HSET', ITEM, 'kind', 'loop', 'status', 'InProgress', 'created_ms', now,
-  'input_sha', ARGV[3], 'classifiers', ARGV[4], 'activation', ARGV[6],
-  'flow', f[7], 'flow_id', f[2], 'team', f[3],
-  'task_count', f[4], 'time_limit', f[5], 'output_path', f[8], 'webhooks', f[9] or '[]',
-  'answers', 0, 'leases', 0, 'queued', 0, 'routed', 0, 'target', '',
-  'failure_code', '', 'failure_reason', '', 'output_uri', '')
+-- memory per loop (issue 17): fields only the loop record reads have short names (store/loops.py
+-- FIELD_NAMES), an inline input needs no digest, and fields at their default are left out
+-- (store/loops.py DEFAULTS: kind, team, failure_code, failure_reason, output_uri, and empty
+-- classifiers, activation and webhooks)
+redis.call('HSET', ITEM, 'status', 'InProgress', 'created_ms', now,
+  'flow', f[7], 'fid', f[2], 'task_count', f[4], 'time_limit', f[5], 'out', f[8],
+  'answers', 0, 'leases', 0, 'queued', 0, 'routed', 0, 'target', '')
+if ARGV[4] ~= '' then redis.call('HSET', ITEM, 'cls', ARGV[4]) end
+if ARGV[6] ~= '' then redis.call('HSET', ITEM, 'act', ARGV[6]) end
+if f[9] and f[9] ~= '' and f[9] ~= '[]' then redis.call('HSET', ITEM, 'hooks', f[9]) end
 -- adaptive overlap (the initial workers tag): the loop starts needing that many answers, not task_count
 if f[11] and f[11] ~= '' then
   redis.call('HSET', ITEM, 'required', f[11], 'target_confidence', f[12])

@@ -287,6 +287,7 @@ def test_bounding_box_draw_move_delete(open_task):
     assert answer == approx_tree({"annotatedResult": {
         "boundingBoxes": [truck, car],
         "inputImageProperties": {"height": WIDE[1], "width": WIDE[0]},
+        "initialValueModified": True,  # it started from an initial-value box, which was moved
     }})
     assert_ints(answer)
     assert answer["annotatedResult"]["inputImageProperties"] == {"height": 800, "width": 1600}

@@ -10,15 +10,12 @@ docs/benchmarks.md between ``<!-- cluster:begin -->`` and ``<!-- cluster:end -->
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import time
 
 from bench import harness as h
 from bench.b_api import ApiPair, b3_backlog_row, b3_once, b3_warm, cpu_breakdown
 from bench.b_e2e import E2E, run_line
-from bench.report import ratios, stat, write_block
+from bench.report import md_table, ratios, stat
 
 ENGINES = ("single", "cluster")
 LABELS = {"single": h.SingleStore.label, "cluster": h.ClusterStore.label}
@@ -28,48 +25,53 @@ QUICK = {"B3": {"duration": 2, "repeats": 1},
          "B7": {"duration": 2, "warm": 0.5, "repeats": 1, "starters": 2, "bots": 4, "window": 50}}
 
 
-def _order(rep: int) -> tuple[str, ...]:
-    return ENGINES if rep % 2 == 0 else tuple(reversed(ENGINES))
+def _alternating(what: str, repeats: int, measure) -> dict[str, list[dict]]:
+    """``measure(engine)`` per repeat and engine, the engines' order alternating from repeat to repeat."""
+    runs: dict[str, list[dict]] = {e: [] for e in ENGINES}
+    for rep in range(repeats):
+        for engine in (ENGINES if rep % 2 == 0 else tuple(reversed(ENGINES))):
+            run = measure(engine)
+            h.log(f"{what} {engine} repeat {rep + 1}: {run['rate']:.0f} loops/s")
+            runs[engine].append(run)
+    return runs
 
 
 def run_b3(cfg: dict) -> dict[str, list[dict]]:
     """B3 runs per engine: a fresh set-up per run, an untimed warm-up, then one measured run."""
-    runs: dict[str, list[dict]] = {e: [] for e in ENGINES}
-    for rep in range(cfg["repeats"]):
-        for engine in _order(rep):
-            pair = ApiPair(with_workers=True, engine=engine)
-            try:
-                run = b3_once(pair, cfg["duration"], b3_warm(pair, cfg["duration"]))
-                if engine == "cluster":
-                    run["keys_per_node"] = pair.engine.keys_per_node()
-            finally:
-                pair.stop()
-            h.log(f"B3 {engine} repeat {rep + 1}: {run['rate']:.0f} routed loops/s")
-            runs[engine].append(run)
-    return runs
+    def measure(engine: str) -> dict:
+        pair = ApiPair(with_workers=True, engine=engine)
+        try:
+            run = b3_once(pair, cfg["duration"], b3_warm(pair, cfg["duration"]))
+            if engine == "cluster":
+                run["keys_per_node"] = pair.engine.keys_per_node()
+            return run
+        finally:
+            pair.stop()
+
+    return _alternating("B3 routed", cfg["repeats"], measure)
 
 
 def run_b7(cfg: dict) -> dict[str, list[dict]]:
     """B7 (local output backend) runs per engine: a fresh set-up per run, a 3 s warm-up, one measured run."""
     lg = {k: cfg[k] for k in ("starters", "bots", "window")}
-    runs: dict[str, list[dict]] = {e: [] for e in ENGINES}
-    for rep in range(cfg["repeats"]):
-        for engine in _order(rep):
-            e2e = E2E("local", engine=engine)
-            try:
-                e2e.run(min(3.0, cfg["duration"]), 0.5, **lg)
-                run = e2e.run(cfg["duration"], cfg["warm"], **lg)
-                if engine == "cluster":
-                    run["keys_per_node"] = e2e.engine.keys_per_node()
-            finally:
-                e2e.stop()
-            h.log(f"B7 {engine} repeat {rep + 1}: {run['rate']:.0f} completed loops/s")
-            runs[engine].append(run)
-    return runs
+
+    def measure(engine: str) -> dict:
+        e2e = E2E("local", engine=engine)
+        try:
+            e2e.run(min(3.0, cfg["duration"]), 0.5, **lg)
+            run = e2e.run(cfg["duration"], cfg["warm"], **lg)
+            if engine == "cluster":
+                run["keys_per_node"] = e2e.engine.keys_per_node()
+            return run
+        finally:
+            e2e.stop()
+
+    return _alternating("B7 completed", cfg["repeats"], measure)
 
 
-def render(b3: dict, b7: dict, cfg: dict, machine, quick: bool, seconds: float) -> str:
+def render(res: dict, cfg: dict, machine, quick: bool, seconds: float) -> str:
     """The markdown block: one row per figure, one Redis beside the cluster, with the paired ratio."""
+    b3, b7 = res["B3"], res["B7"]
     s3, c3 = [r["rate"] for r in b3["single"]], [r["rate"] for r in b3["cluster"]]
     s7, c7 = [r["rate"] for r in b7["single"]], [r["rate"] for r in b7["cluster"]]
     rows = [
@@ -103,10 +105,7 @@ def render(b3: dict, b7: dict, cfg: dict, machine, quick: bool, seconds: float) 
         f"{b7c['window']}). Ratio = cluster / one Redis, computed per repeat (the two runs of a repeat are "
         "adjacent in time).")
     out.append("")
-    out.append("| figure | one Redis | Redis Cluster (3 masters) | cluster / one Redis |")
-    out.append("|---|---|---|---|")
-    for r in rows:
-        out.append("| " + " | ".join(r) + " |")
+    out.extend(md_table(["figure", "one Redis", "Redis Cluster (3 masters)", "cluster / one Redis"], rows))
     out.append("")
     for label, runs in (("B3", b3), ("B7", b7)):
         for engine in ENGINES:
@@ -133,26 +132,15 @@ def _backlog(runs: list[dict]) -> str:
     return f"{row.value}: {'does not grow' if row.met else '**grows**'} ({row.note})"
 
 
+def run(cfg: dict) -> dict:
+    """B3, then B7, each on both engines."""
+    return {"B3": run_b3(cfg["B3"]), "B7": run_b7(cfg["B7"])}
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.b_cluster", description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="tiny sizes and durations (smoke run)")
-    p.add_argument("--out", default="docs/benchmarks.md", help="report file to put the block into")
-    args = p.parse_args(argv)
-    os.chdir(h.ROOT)
-    h.install_signal_handlers()
-    cfg = QUICK if args.quick else FULL
-    machine = h.machine_info()
-    t0 = time.monotonic()
-    try:
-        b3 = run_b3(cfg["B3"])
-        b7 = run_b7(cfg["B7"])
-    finally:
-        h.stop_all()
-    block = render(b3, b7, cfg, machine, args.quick, time.monotonic() - t0)
-    write_block(args.out, "cluster", block)
-    h.log(f"wrote the cluster block into {args.out}")
-    print(block)
-    return 0
+    """``make bench-cluster``: run both benchmarks on both engines and write the cluster block."""
+    return h.block_main(argv, prog="python -m bench.b_cluster", description=__doc__,
+                        block="cluster", full=FULL, quick=QUICK, run=run, render=render)
 
 
 if __name__ == "__main__":

@@ -690,3 +690,33 @@ class CpuMeter:
         out["reaped children (load generator)"] = (c1.ru_utime + c1.ru_stime) - (self._c0.ru_utime + self._c0.ru_stime)
         out["wall"] = time.monotonic() - self._t0
         return out
+
+
+# ---- a benchmark that writes one marked block of the report --------------------------------------------------
+
+
+def block_main(argv, *, prog: str, description: str, block: str, full: dict, quick: dict, run, render) -> int:
+    """``main`` of a benchmark with its own block in docs/benchmarks.md: ``--quick``, ``--out``; runs
+    ``run(cfg)``, stops everything it started, writes ``render(result, cfg, machine, quick, seconds)``."""
+    import argparse
+
+    from bench.report import write_block
+
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("--quick", action="store_true", help="tiny sizes and durations (smoke run)")
+    p.add_argument("--out", default="docs/benchmarks.md", help="report file to put the block into")
+    args = p.parse_args(argv)
+    os.chdir(ROOT)
+    install_signal_handlers()
+    cfg = quick if args.quick else full
+    machine = machine_info()
+    t0 = time.monotonic()
+    try:
+        result = run(cfg)
+    finally:
+        stop_all()
+    text = render(result, cfg, machine, args.quick, time.monotonic() - t0)
+    write_block(args.out, block, text)
+    log(f"wrote the {block} block into {args.out}")
+    print(text)
+    return 0

@@ -10,20 +10,18 @@ block of docs/benchmarks.md between ``<!-- peers:begin -->`` and ``<!-- peers:en
 
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 from bench import g_ingest
 from bench import harness as h
 from bench.fill import Filler
-from bench.report import ratios, stat, write_block
+from bench.report import md_table, ratios, stat
 
 LS_VERSION = "1.23.2"
 VENV = h.ROOT / "var" / "peers-venv"
@@ -228,10 +226,7 @@ def render(res: dict, cfg: dict, machine, quick: bool, seconds: float) -> str:
                f"requests per repeat, {cfg['repeats']} repeats. Ratio = how many times faster ours is (rate ours/LS, "
                "latency LS/ours).")
     out.append("")
-    out.append("| operation | hitl-service | Label Studio | ours faster by |")
-    out.append("|---|---|---|---|")
-    for r in rows:
-        out.append("| " + " | ".join(r) + " |")
+    out.extend(md_table(["operation", "hitl-service", "Label Studio", "ours faster by"], rows))
     out.append("")
     out.append(f"- p99: creation ours {stat([h.percentile(r['create'], 99) for r in res['ours']]).fmt(' ms')}, "
                f"LS {stat([h.percentile(r['create'], 99) for r in res['ls']]).fmt(' ms')}; next+annotate ours "
@@ -259,24 +254,9 @@ def render(res: dict, cfg: dict, machine, quick: bool, seconds: float) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="tiny sizes (smoke run)")
-    p.add_argument("--out", default="docs/benchmarks.md", help="report file to put the P1 block into")
-    args = p.parse_args(argv)
-    os.chdir(h.ROOT)
-    h.install_signal_handlers()
-    cfg = QUICK if args.quick else FULL
-    machine = h.machine_info()
-    t0 = time.monotonic()
-    try:
-        res = run(cfg)
-    finally:
-        h.stop_all()
-    block = render(res, cfg, machine, args.quick, time.monotonic() - t0)
-    write_block(args.out, "peers", block)
-    h.log(f"wrote the P1 block into {args.out}")
-    print(block)
-    return 0
+    """``make bench-peers``: run P1 (installing Label Studio once) and write the peers block."""
+    return h.block_main(argv, prog="python -m bench.peers", description=__doc__, block="peers", full=FULL,
+                        quick=QUICK, run=run, render=render)
 
 
 if __name__ == "__main__":

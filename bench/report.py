@@ -228,3 +228,8 @@ def write_block(path, name: str, block: str) -> None:
     text = own.sub(lambda _m: block, old, count=1) if own.search(old) else old.rstrip() + "\n\n" + block
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+
+
+def md_table(header: list[str], rows) -> list[str]:
+    """Markdown table lines: the header, the separator, one line per row of cells."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]

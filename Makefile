@@ -9,7 +9,7 @@ RUN_STAMP := $(VENV)/.runtime-$(HASH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 
-.PHONY: run test bench bench-peers bench-consolidation bench-autolabel demo setup redis-bin wrk-bin chromium lint clean
+.PHONY: run test bench bench-cluster bench-peers bench-consolidation bench-autolabel demo setup redis-bin wrk-bin chromium lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ test: setup chromium wrk-bin
 # runs every benchmark at tiny sizes in ~5 min
 bench: setup wrk-bin
 	$(PY) -m bench $(BENCH_ARGS)
+
+# B3 and B7 on a three-master Redis Cluster beside one Redis (issue 15), ~6 min; ~1.5 min with --quick
+bench-cluster: setup wrk-bin
+	$(PY) -m bench.b_cluster $(BENCH_ARGS)
 
 # P1: Label Studio side by side (installs it once into var/peers-venv, never into .venv); first run adds
 # ~5 min (pip + migrations, kept under var/), then ~5 min full, ~3 min with BENCH_ARGS=--quick

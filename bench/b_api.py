@@ -65,24 +65,31 @@ def _check_signed(gun: h.Gunicorn, signer: Signer, flow_arn: str, content: str, 
 
 
 class ApiPair:
-    """redis (shipped config) + the service's gunicorn + the baseline gunicorn, and a flow."""
+    """The store (one Redis, shipped config, or a cluster) + the service's gunicorn + the baseline gunicorn
+    (on a database of the single Redis; none with a cluster store), and a flow."""
 
-    def __init__(self, with_workers: bool = False):
-        self.redis = h.Redis("shipped")
-        env = h.service_env(self.redis.url(0), 0)
-        self.svc = h.Gunicorn(env)
-        benv = h.service_env(self.redis.url(2), 0)
-        self.base = h.Gunicorn(benv, app="bench.baseline_app:app", name="gunicorn-baseline")
-        self.flow = h.create_flow(self.svc.url, "bench-api")
-        self.content = h.input_content(200)
-        self.sign_svc = Signer(h.ACCESS_KEY, h.SECRET_KEY, self.svc.host)
-        self.sign_base = Signer(h.ACCESS_KEY, h.SECRET_KEY, self.base.host)
-        _check_signed(self.svc, self.sign_svc, self.flow["flow_arn"], self.content, "signer-check")
-        self.env = env
-        self.worker = self.beat = None
-        if with_workers:
-            self.worker = h.CeleryWorker(env)
-            self.beat = h.CeleryBeat(env)
+    def __init__(self, with_workers: bool = False, engine: str = "single"):
+        self.engine = h.store_engine(engine)
+        self.redis = getattr(self.engine, "redis", None)
+        self.svc = self.base = self.worker = self.beat = None
+        try:
+            env = h.service_env(self.engine.url, 0, **self.engine.env())
+            self.svc = h.Gunicorn(env)
+            if self.redis is not None:
+                benv = h.service_env(self.redis.url(2), 0)
+                self.base = h.Gunicorn(benv, app="bench.baseline_app:app", name="gunicorn-baseline")
+                self.sign_base = Signer(h.ACCESS_KEY, h.SECRET_KEY, self.base.host)
+            self.flow = h.create_flow(self.svc.url, "bench-api")
+            self.content = h.input_content(200)
+            self.sign_svc = Signer(h.ACCESS_KEY, h.SECRET_KEY, self.svc.host)
+            _check_signed(self.svc, self.sign_svc, self.flow["flow_arn"], self.content, "signer-check")
+            self.env = env
+            if with_workers:
+                self.worker = h.CeleryWorker(env)
+                self.beat = h.CeleryBeat(env)
+        except BaseException:
+            self.stop()
+            raise
         self.seq = 0
 
     def wrk(self, which: str, duration: float, expected_rps: float, connections: int = 32) -> h.WrkResult:
@@ -90,7 +97,7 @@ class ApiPair:
         self.seq += 1
         count = int(max(1000, expected_rps * duration * 2))
         pool = _pool(signer, self.flow["flow_arn"], f"{which}-{self.seq}", count, self.content)
-        groups = {"api": gun.proc, "redis": self.redis.proc}
+        groups = {"api": gun.proc, **self.engine.groups()}
         if self.worker is not None:
             groups.update({"worker": self.worker.proc, "beat": self.beat.proc})
         meter = h.CpuMeter(groups).start()
@@ -102,7 +109,7 @@ class ApiPair:
         return res
 
     def stop(self) -> None:
-        for p in (self.beat, self.worker, self.base, self.svc, self.redis):
+        for p in (self.beat, self.worker, self.base, self.svc, self.engine):
             if p is not None:
                 p.stop()
 
@@ -167,55 +174,72 @@ def run_b3(cfg: dict, shared: dict) -> Result:
             res.details.append("Baseline taken from B1 in this run.")
         else:
             base_rps = [r.rps for r in baseline_runs(pair, reps, min(dur, cfg.get("baseline_duration", dur)))]
-        r = pair.redis.client(0)
-        broker = pair.redis.client(1)
-        team = pair.flow["team"]
-
-        def sample():
-            pipe = r.pipeline(transaction=False)
-            pipe.hget(keys.team_stats(team), "queued")
-            pipe.zcard(keys.outbox_route(team))
-            routed, backlog = pipe.execute()
-            return int(routed or 0), int(backlog), broker.llen("hitl")
-
-        warm = pair.wrk("svc", min(3.0, dur), 2000)
-        _drain(sample, 60)
-        rates, slopes, drains, start_rates, backlog_max, wrk_p99, cpu_runs = [], [], [], [], [], [], []
-        for _ in range(reps):
-            s = h.Sampler(sample, 0.5)
-            s.start()
-            w = pair.wrk("svc", dur, max(warm.rps, 300))
-            samples = s.stop()
-            t_end = samples[-1][0]
-            drain_s = _drain(sample, 120)
-            t0 = samples[0][0] + 2.0
-            window = [(t, v) for t, v in samples if t >= t0]
-            if len(window) < 2:
-                window = samples
-            routed_rate = (window[-1][1][0] - window[0][1][0]) / max(1e-6, window[-1][0] - window[0][0])
-            sl = h.slope([(t, v[1]) for t, v in window])
-            rates.append(routed_rate)
-            slopes.append(sl)
-            drains.append(drain_s)
-            start_rates.append(w.rps)
-            backlog_max.append(max(v[1] for _, v in samples))
-            wrk_p99.append(w.p99_ms)
-            cpu_runs.append({k: v for k, v in w.cpu.items()})
-            cpu_runs[-1]["loops"] = w.requests - w.non2xx
-            del t_end
+        warm_rps = b3_warm(pair, dur)
+        runs = [b3_once(pair, dur, warm_rps) for _ in range(reps)]
+        rates = [r["rate"] for r in runs]
         rr = stat(rates)
-        grows = [sl > max(5.0, 0.02 * sr) for sl, sr in zip(slopes, start_rates)]
         res.rows.append(Row("started-and-routed loops/s", rr.fmt(" loops/s"), stat(base_rps).fmt(" req/s"),
                             ratios(rates, base_rps).fmt("", 2), "≥ 1,200 loops/s", rr.median >= 1200))
-        res.rows.append(Row("route backlog growth", stat(slopes).fmt(" loops/s"), "–", "–",
-                            "does not grow (slope < 2 % of start rate)", not any(grows),
-                            f"max backlog {max(backlog_max):,.0f}; drained in {stat(drains).fmt(' s')} after load"))
-        res.details.append(cpu_breakdown(cpu_runs, "started loop"))
+        res.rows.append(b3_backlog_row(runs))
+        res.details.append(cpu_breakdown([r["cpu"] for r in runs], "started loop"))
         res.details.append(f"{reps} repeats × {dur:.0f} s. StartHumanLoop rate during the runs: "
-                           f"{stat(start_rates).fmt(' req/s')}, wrk p99 {stat(wrk_p99).fmt(' ms')}.")
+                           f"{stat([r['start_rate'] for r in runs]).fmt(' req/s')}, "
+                           f"wrk p99 {stat([r['p99'] for r in runs]).fmt(' ms')}.")
     finally:
         pair.stop()
     return res
+
+
+def _b3_sampler(pair: ApiPair):
+    r = pair.engine.client()
+    broker = pair.engine.broker_client()
+    team = pair.flow["team"]
+
+    def sample():
+        # both keys carry the team's hash tag: one pipeline, also on a cluster
+        pipe = r.pipeline(transaction=False)
+        pipe.hget(keys.team_stats(team), "queued")
+        pipe.zcard(keys.outbox_route(team))
+        routed, backlog = pipe.execute()
+        return int(routed or 0), int(backlog), broker.llen("hitl")
+
+    return sample
+
+
+def b3_warm(pair: ApiPair, dur: float) -> float:
+    """An untimed warm-up run (sizes the request pool); returns its request rate once the backlog drained."""
+    warm = pair.wrk("svc", min(3.0, dur), 2000)
+    _drain(_b3_sampler(pair), 60)
+    return warm.rps
+
+
+def b3_once(pair: ApiPair, dur: float, warm_rps: float) -> dict:
+    """One measured B3 run: routed rate after a 2 s warm-up, backlog slope and drain time, CPU per loop."""
+    sample = _b3_sampler(pair)
+    s = h.Sampler(sample, 0.5)
+    s.start()
+    w = pair.wrk("svc", dur, max(warm_rps, 300))
+    samples = s.stop()
+    drain_s = _drain(sample, 120)
+    t0 = samples[0][0] + 2.0
+    window = [(t, v) for t, v in samples if t >= t0]
+    if len(window) < 2:
+        window = samples
+    routed_rate = (window[-1][1][0] - window[0][1][0]) / max(1e-6, window[-1][0] - window[0][0])
+    cpu = dict(w.cpu)
+    cpu["loops"] = w.requests - w.non2xx
+    return {"rate": routed_rate, "slope": h.slope([(t, v[1]) for t, v in window]), "drain": drain_s,
+            "start_rate": w.rps, "backlog_max": max(v[1] for _, v in samples), "p99": w.p99_ms, "cpu": cpu}
+
+
+def b3_backlog_row(runs: list[dict]) -> Row:
+    """'route backlog growth': met when no run's backlog grew faster than 2 % of its start rate."""
+    slopes = [r["slope"] for r in runs]
+    grows = [r["slope"] > max(5.0, 0.02 * r["start_rate"]) for r in runs]
+    return Row("route backlog growth", stat(slopes).fmt(" loops/s"), "–", "–",
+               "does not grow (slope < 2 % of start rate)", not any(grows),
+               f"max backlog {max(r['backlog_max'] for r in runs):,.0f}; drained in "
+               f"{stat([r['drain'] for r in runs]).fmt(' s')} after load")
 
 
 def _drain(sample, timeout: float) -> float:

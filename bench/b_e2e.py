@@ -42,9 +42,18 @@ def _login(port: int, user: str, password: str) -> list[str]:
 
 
 class E2E:
-    def __init__(self, backend: str):
-        self.redis = h.Redis("shipped")
-        self.procs = [self.redis]
+    """The whole service on one store engine (``single`` as shipped, or ``cluster``), a flow and 8 bots."""
+
+    def __init__(self, backend: str, engine: str = "single"):
+        self.engine = h.store_engine(engine)
+        self.procs = [self.engine]
+        try:
+            self._start(backend)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, backend: str) -> None:
         self.moto = None
         self.data_dir = h.tmpdir("output")
         extra = {"HITL_OUTPUT_BACKEND": backend}
@@ -57,20 +66,20 @@ class E2E:
                          aws_secret_access_key="testing").create_bucket(Bucket="bench-output")
             extra.update({"HITL_S3_ENDPOINT_URL": self.moto.url, "HITL_S3_REGION": "us-east-1",
                           "HITL_S3_ACCESS_KEY_ID": "testing", "HITL_S3_SECRET_ACCESS_KEY": "testing"})
-        env = h.service_env(self.redis.url(0), 0, data_dir=self.data_dir, **extra)
+        env = h.service_env(self.engine.url, 0, data_dir=self.data_dir, **extra, **self.engine.env())
         self.gun = h.Gunicorn(env)
         self.procs.append(self.gun)
         self.worker = h.CeleryWorker(env)
         self.beat = h.CeleryBeat(env)
         self.procs += [self.worker, self.beat]
         self.groups = {"api": self.gun.proc, "worker": self.worker.proc, "beat": self.beat.proc,
-                       "redis": self.redis.proc}
+                       **self.engine.groups()}
         if self.moto is not None:
             self.groups["moto"] = self.moto.proc
         self.flow = h.create_flow(self.gun.url, f"bench-e2e-{backend}", output="s3://bench-output/e2e")
-        self.bots = h.add_bots(self.redis.url(0), "bots", 8)
+        self.bots = h.add_bots(self.engine.url, "bots", 8)
         self.sessions = [_login(self.gun.port, u, p) for u, p in self.bots]
-        self.r = self.redis.client(0)
+        self.r = self.engine.client()
         self.seq = 0
         self.done_before = 0
 
@@ -129,7 +138,8 @@ class E2E:
             p.stop()
 
 
-def _run_line(label: str, o: dict) -> str:
+def run_line(label: str, o: dict) -> str:
+    """One line on a B7 run: window rate, whole-run rates, what was left to finalize, errors."""
     e = o["elapsed"]
     return (f"{label} run: {o['rate']:.0f} completed/s in the window; over the whole {e:.0f} s: started "
             f"{o['started'] / e:.0f}/s, submitted {o['submitted'] / e:.0f}/s, completed {o['completed_in_run'] / e:.0f}/s; "
@@ -153,7 +163,7 @@ def run_b7(cfg: dict, shared: dict) -> Result:
             o = e.run(dur, warm, **lg)
             local.append(o["rate"])
             local_cpu.append(o["cpu"])
-            details.append(_run_line("local", o))
+            details.append(run_line("local", o))
             local_put.append(h.run_loadgen("local-put", {"data_dir": h.tmpdir("rawput"), "bucket": "raw",
                                                          "threads": 4, "duration": cfg["put_duration"],
                                                          "body_size": body}, cfg["put_duration"] + 60)["rate"])
@@ -176,7 +186,7 @@ def run_b7(cfg: dict, shared: dict) -> Result:
                 raw.append(h.run_loadgen("s3-put", put_cfg, cfg["put_duration"] + 60)["rate"])
             s3.append(o["rate"])
             s3_cpu.append(o["cpu"])
-            details.append(_run_line("S3", o))
+            details.append(run_line("S3", o))
     finally:
         e.stop()
     res.method = METHOD.format(starters=lg["starters"], bots=lg["bots"], window=lg["window"], warm=warm, body=body)

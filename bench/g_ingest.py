@@ -28,12 +28,22 @@ TARGET = 20_000
 WORDS = ("good", "bad", "food", "service", "slow", "friendly", "cold", "great", "price", "table", "wait", "staff")
 
 
-def write_manifest(path: Path, n: int) -> None:
+def write_manifest(path: Path, n: int, text: str | None = None) -> None:
+    """``n`` JSON lines ``{"source": ..., "review-id": i}``: 12 random words each, or ``text`` on every line."""
     rng = random.Random(7)
     with open(path, "w") as f:
         for i in range(n):
-            text = " ".join(rng.choice(WORDS) for _ in range(12))
-            f.write(json.dumps({"source": text, "review-id": i}) + "\n")
+            source = text if text is not None else " ".join(rng.choice(WORDS) for _ in range(12))
+            f.write(json.dumps({"source": source, "review-id": i}) + "\n")
+
+
+def prepare_bucket(data_dir: str) -> Path:
+    """The local-backend bucket the ingest reads from (``s3://bench/``), with the job's label categories."""
+    bucket = Path(data_dir, "s3", "bench")
+    bucket.mkdir(parents=True, exist_ok=True)
+    (bucket / "categories.json").write_text(json.dumps(
+        {"document-version": "2018-11-28", "labels": [{"label": "Positive"}, {"label": "Negative"}]}))
+    return bucket
 
 
 CHILD = r'''
@@ -102,7 +112,8 @@ def render(rows: list[dict], load: tuple) -> str:
                      f"| {r['peak_rss_mib']:.0f} MiB | {r['claimable']:,} |")
     lines += ["", "Memory is flat when the peak RSS of the large manifest is close to the small one's: the "
               "manifest is streamed (64 KiB reads) and stored a batch at a time (`HITL_JOB_INGEST_BATCH`, 5000).",
-              "Label Studio's bulk import rate on this machine was not measured in this session.", "<!-- jobs:end -->"]
+              "Label Studio's bulk import beside this ingest, in the same run and on the same machine, is in the "
+              "P1 block (`make bench-peers`).", "<!-- jobs:end -->"]
     return "\n".join(lines)
 
 
@@ -128,10 +139,7 @@ def main(argv=None) -> int:
     server = RedisServer(appendonly=False).start()
     data_dir = tempfile.mkdtemp(prefix="hitl-bench-g1-")
     try:
-        bucket = Path(data_dir, "s3", "bench")
-        bucket.mkdir(parents=True)
-        (bucket / "categories.json").write_text(json.dumps(
-            {"document-version": "2018-11-28", "labels": [{"label": "Positive"}, {"label": "Negative"}]}))
+        bucket = prepare_bucket(data_dir)
         rows = []
         for i, n in enumerate(sorted({args.small, args.lines})):
             name = f"g1-{i}"

@@ -179,6 +179,97 @@ class Redis:
         self.proc.stop()
 
 
+class SingleStore:
+    """One redis-server (shipped config) holding the store (db 0) and Celery's broker (db 1), as shipped."""
+
+    label = "one Redis"
+
+    def __init__(self):
+        self.redis = Redis("shipped")
+        self.url = self.redis.url(0)
+
+    def env(self) -> dict:
+        return {}  # the broker defaults to the next database of the same server
+
+    def client(self) -> redis.Redis:
+        return self.redis.client(0)
+
+    def broker_client(self) -> redis.Redis:
+        return self.redis.client(1)
+
+    def groups(self) -> dict[str, "Proc"]:
+        return {"redis": self.redis.proc}
+
+    def stop(self) -> None:
+        self.redis.stop()
+
+
+class ClusterStore:
+    """A Redis Cluster of ``masters`` redis-servers (shipped config plus ``--cluster-enabled yes``, joined by
+    ``redis-cli --cluster create``) holding the store, and one plain redis-server as Celery's broker (a
+    cluster cannot be a broker; docs/operations.md names RabbitMQ for production, a Redis keeps the
+    broker side equal to the single-Redis set-up here)."""
+
+    label = "Redis Cluster"
+
+    def __init__(self, masters: int = 3):
+        self.nodes: list[Redis] = []
+        self.broker = None
+        try:
+            for _ in range(masters):
+                # the cluster bus defaults to port + 10000, which may be taken: name a free one
+                self.nodes.append(Redis("shipped", extra=[
+                    "--cluster-enabled", "yes", "--cluster-port", str(free_port()),
+                    "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"]))
+            subprocess.run(["redis-cli", "--cluster", "create", *[f"127.0.0.1:{n.port}" for n in self.nodes],
+                           "--cluster-replicas", "0", "--cluster-yes"], check=True, capture_output=True, timeout=120)
+            deadline = time.monotonic() + 60
+            while not all(self._ok(n) for n in self.nodes):
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the Redis Cluster did not reach cluster_state:ok")
+                time.sleep(0.2)
+            self.broker = Redis("shipped")
+        except BaseException:
+            self.stop()
+            raise
+        self.url = f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    @staticmethod
+    def _ok(node: Redis) -> bool:
+        info = node.client().execute_command("CLUSTER INFO")
+        return (info.get("cluster_state") == "ok") if isinstance(info, dict) else "cluster_state:ok" in info
+
+    def env(self) -> dict:
+        return {"HITL_BROKER_URL": self.broker.url(0)}
+
+    def client(self):
+        from hitl_service.store.client import connect_url
+
+        return connect_url(self.url)
+
+    def broker_client(self) -> redis.Redis:
+        return self.broker.client(0)
+
+    def groups(self) -> dict[str, "Proc"]:
+        out = {f"redis-{i + 1}": n.proc for i, n in enumerate(self.nodes)}
+        if self.broker is not None:
+            out["broker redis"] = self.broker.proc
+        return out
+
+    def keys_per_node(self) -> list[int]:
+        """Keys held by each master (one team's work lives on one master: its hash tag's slot)."""
+        return [n.client().dbsize() for n in self.nodes]
+
+    def stop(self) -> None:
+        for n in ([self.broker] if self.broker is not None else []) + list(reversed(self.nodes)):
+            n.stop()
+
+
+def store_engine(kind: str):
+    """``single`` (one Redis, as shipped) or ``cluster`` (three masters + a broker Redis)."""
+    return {"single": SingleStore, "cluster": ClusterStore}[kind]()
+
+
 # ---- the service's processes --------------------------------------------------------------------------
 
 
@@ -362,11 +453,13 @@ def service_context(redis_url: str):
     from hitl_service.config import Settings
     from hitl_service.domain.names import ArnFactory
     from hitl_service.services.context import ServiceContext
-    from hitl_service.store.redis_store import Store, connect
+    from hitl_service.store.client import connect_url
+    from hitl_service.store.redis_store import Store
 
+    # nothing is dispatched from here (NoDispatch), so no broker is named (a cluster store requires one)
     settings = Settings(redis_url=redis_url, access_keys={ACCESS_KEY: SECRET_KEY}, region=REGION,
-                        account_id=ACCOUNT)
-    return ServiceContext(settings=settings, store=Store(connect(redis_url)),
+                        account_id=ACCOUNT, broker_url="memory://")
+    return ServiceContext(settings=settings, store=Store(connect_url(redis_url)),
                           arns=ArnFactory(REGION, ACCOUNT), dispatcher=NoDispatch())
 
 
@@ -597,3 +690,33 @@ class CpuMeter:
         out["reaped children (load generator)"] = (c1.ru_utime + c1.ru_stime) - (self._c0.ru_utime + self._c0.ru_stime)
         out["wall"] = time.monotonic() - self._t0
         return out
+
+
+# ---- a benchmark that writes one marked block of the report --------------------------------------------------
+
+
+def block_main(argv, *, prog: str, description: str, block: str, full: dict, quick: dict, run, render) -> int:
+    """``main`` of a benchmark with its own block in docs/benchmarks.md: ``--quick``, ``--out``; runs
+    ``run(cfg)``, stops everything it started, writes ``render(result, cfg, machine, quick, seconds)``."""
+    import argparse
+
+    from bench.report import write_block
+
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("--quick", action="store_true", help="tiny sizes and durations (smoke run)")
+    p.add_argument("--out", default="docs/benchmarks.md", help="report file to put the block into")
+    args = p.parse_args(argv)
+    os.chdir(ROOT)
+    install_signal_handlers()
+    cfg = quick if args.quick else full
+    machine = machine_info()
+    t0 = time.monotonic()
+    try:
+        result = run(cfg)
+    finally:
+        stop_all()
+    text = render(result, cfg, machine, args.quick, time.monotonic() - t0)
+    write_block(args.out, block, text)
+    log(f"wrote the {block} block into {args.out}")
+    print(text)
+    return 0

@@ -251,6 +251,13 @@ class ReviewClient:
         a = data.get("assignment")
         return a["token"] if a else None
 
+    async def waiting(self, team: str) -> int:
+        """Assignments waiting on ``team``'s queue (GET /review/api/queues, the reviewer's own view)."""
+        status, data = await self.call("GET", "/review/api/queues")
+        if status != 200:
+            raise RuntimeError(f"queues: {status} {data}")
+        return sum(int(q["waiting"]) for q in data["queues"] if q["workteam"] == team)
+
     async def submit(self, token: str) -> None:
         status, data = await self.call("POST", f"/review/api/assignments/{token}/submit",
                                        {"answerContent": {"answer": "ok", "confidence": 0.9}})

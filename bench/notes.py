@@ -118,6 +118,14 @@ is a sorted-set entry that the queue, expiry sweep and ListHumanLoops paging nee
 NOTES["B6:always"] = "1"
 
 NOTES["B7"] = """
+**Route drain stall (found with `make bench-cluster`, fixed in d39d6ae).** A start that sees the
+route wake flag up publishes nothing; the drain task stopped after any batch smaller than the batch
+size while starts that arrived during that batch kept the flag up, so their loops waited for the
+outbox sweeper (grace 10 s + reaper interval). B7's closed loop (starters wait while 200 loops are
+unanswered) then idled for seconds at a time: on the main commit 6358ebf B7 read 38 loops/s, and a
+single 8 s run read 1 loop/s. The drain now stops only on an empty batch
+(`tests/workers/test_route_drain.py`: 600 starts routed without beat).
+
 **Not changed in this branch.** Finishing loops in batches (issue 17 item 2) touches the store's
 finalize scripts and was to build on `store-boundary`, which was tagged only ~35 min before this
 branch's deadline (merged; batching not started). The

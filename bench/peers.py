@@ -10,26 +10,25 @@ block of docs/benchmarks.md between ``<!-- peers:begin -->`` and ``<!-- peers:en
 
 from __future__ import annotations
 
-import argparse
 import os
-import re
 import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
+from bench import g_ingest
 from bench import harness as h
 from bench.fill import Filler
-from bench.report import ratios, stat
+from bench.report import md_table, ratios, stat
 
 LS_VERSION = "1.23.2"
 VENV = h.ROOT / "var" / "peers-venv"
 LABEL_CONFIG = ('<View><Text name="text" value="$text"/><Choices name="label" toName="text">'
                 '<Choice value="ok"/><Choice value="bad"/></Choices></View>')
 FULL = {"create": 300, "pairs": 100, "lists": 50, "bulk": 10_000, "list_size": 10_000, "repeats": 2}
+INGEST_BATCH = 5000  # HITL_JOB_INGEST_BATCH's default
 QUICK = {"create": 40, "pairs": 20, "lists": 10, "bulk": 2_000, "list_size": 2_000, "repeats": 1}
 
 
@@ -131,11 +130,13 @@ def run(cfg: dict) -> dict:
     py = ensure_label_studio()
     text = "x" * 180  # Label Studio task data {"text": ...}: about our 200-byte InputContent
     content = h.input_content(200)
-    res: dict = {"ours": [], "ls": [], "ours_list": [], "ls_list": [], "ls_bulk": []}
+    res: dict = {"ours": [], "ls": [], "ours_list": [], "ls_list": [], "ls_bulk": [], "ours_bulk": []}
     redis, gun, worker, beat = _ours_setup()
     ls = LabelStudio(py)
     try:
         bots = h.add_bots(redis.url(0), "bots", 1)
+        ingest_dir = h.tmpdir("g1")
+        bucket = g_ingest.prepare_bucket(ingest_dir)
         for rep in range(cfg["repeats"]):
             flow = h.create_flow(gun.url, f"peers-{rep}")
             pid = ls.project(f"peers-{rep}")
@@ -143,7 +144,8 @@ def run(cfg: dict) -> dict:
             for side, mode in sides:
                 if side == "ours":
                     out = h.run_loadgen(mode, {"port": gun.port, "akid": h.ACCESS_KEY, "secret": h.SECRET_KEY,
-                                               "flow_arn": flow["flow_arn"], "content": content, "prefix": f"p1-{rep}",
+                                               "flow_arn": flow["flow_arn"], "team": flow["team"], "content": content,
+                                               "prefix": f"p1-{rep}",
                                                "create": cfg["create"], "pairs": cfg["pairs"], "bot": bots[0]},
                                         1800, module="bench.peers_load")
                 else:
@@ -151,11 +153,18 @@ def run(cfg: dict) -> dict:
                                                "create": cfg["create"], "pairs": cfg["pairs"]},
                                         1800, module="bench.peers_load")
                 res[side].append(out)
-            # bulk: Label Studio's import of a JSON list; ours has no bulk task creation on this branch
+            # bulk: Label Studio's import of a JSON list; ours: a labeling job's manifest ingest (G1's code),
+            # the same number of objects with the same text, on the same Redis, sides alternating
             bulk_pid = ls.project(f"peers-bulk-{rep}")
-            res["ls_bulk"].append(h.run_loadgen("ls-bulk", {"port": ls.port, "token": ls.token, "project": bulk_pid,
-                                                            "text": text, "bulk": cfg["bulk"]},
-                                                1800, module="bench.peers_load"))
+            name = f"p1-g1-{rep}"
+            g_ingest.write_manifest(bucket / f"{name}.manifest", cfg["bulk"], text=text)
+            for side in (("ls", "ours") if rep % 2 == 0 else ("ours", "ls")):
+                if side == "ls":
+                    res["ls_bulk"].append(h.run_loadgen(
+                        "ls-bulk", {"port": ls.port, "token": ls.token, "project": bulk_pid, "text": text,
+                                    "bulk": cfg["bulk"]}, 1800, module="bench.peers_load"))
+                else:
+                    res["ours_bulk"].append(g_ingest.run_one(redis.url(0), ingest_dir, name, INGEST_BATCH))
         # list pages at list_size tasks: LS's bulk project, ours filled with the bulk loader of B4/B5
         lflow = h.create_flow(gun.url, "peers-list")
         filler = Filler(redis.client(0), "peers-list", content, prefix="peers-list")
@@ -193,9 +202,10 @@ def render(res: dict, cfg: dict, machine, quick: bool, seconds: float) -> str:
                  f"{stat(o_r).fmt(' /s')}, p50 {stat(o_c).fmt(' ms')}", f"{stat(l_r).fmt(' /s')}, p50 {stat(l_c).fmt(' ms')}",
                  ratios(o_r, l_r).fmt("×", 1)))
     bulk = [cfg["bulk"] / (r["bulk_ms"] / 1000) for r in res["ls_bulk"]]
-    rows.append((f"bulk import of {cfg['bulk']:,} tasks (LS: POST /api/projects/<id>/import)",
-                 "not measured: no bulk task creation on this branch (labeling-job manifest ingest is not merged)",
-                 f"{stat(bulk).fmt(' tasks/s')}", "–"))
+    ours_bulk = [r["objects"] / r["seconds"] for r in res["ours_bulk"]]
+    rows.append((f"bulk creation of {cfg['bulk']:,} tasks (ours: labeling-job manifest ingest, G1; "
+                 "LS: POST /api/projects/<id>/import)", stat(ours_bulk).fmt(" objects/s"),
+                 stat(bulk).fmt(" tasks/s"), ratios(ours_bulk, bulk).fmt("×", 1)))
     o_p, l_p = p50(res["ours"], "pairs"), p50(res["ls"], "pairs")
     rows.append(("next task + annotation (ours: claim + submit, review JSON API; LS: GET next + POST annotation): p50",
                  stat(o_p).fmt(" ms"), stat(l_p).fmt(" ms"), ratios(l_p, o_p).fmt("×", 1)))
@@ -216,10 +226,7 @@ def render(res: dict, cfg: dict, machine, quick: bool, seconds: float) -> str:
                f"requests per repeat, {cfg['repeats']} repeats. Ratio = how many times faster ours is (rate ours/LS, "
                "latency LS/ours).")
     out.append("")
-    out.append("| operation | hitl-service | Label Studio | ours faster by |")
-    out.append("|---|---|---|---|")
-    for r in rows:
-        out.append("| " + " | ".join(r) + " |")
+    out.extend(md_table(["operation", "hitl-service", "Label Studio", "ours faster by"], rows))
     out.append("")
     out.append(f"- p99: creation ours {stat([h.percentile(r['create'], 99) for r in res['ours']]).fmt(' ms')}, "
                f"LS {stat([h.percentile(r['create'], 99) for r in res['ls']]).fmt(' ms')}; next+annotate ours "
@@ -227,6 +234,18 @@ def render(res: dict, cfg: dict, machine, quick: bool, seconds: float) -> str:
                f"{stat([h.percentile(r['pairs'], 99) for r in res['ls']]).fmt(' ms')}.")
     out.append(f"- The list rows returned {res['ours_list'][0]['items']} (ours, flow of {res['n_ours_list']:,} loops) "
                f"and {res['ls_list'][0]['items']} (LS) items per page.")
+    out.append(f"- Bulk: LS's figure is the wall time of one import request carrying a JSON list of {cfg['bulk']:,} "
+               "tasks (upload, parse, insert into SQLite); ours is the ingest step of a labeling job reading a "
+               f"JSON Lines manifest of {cfg['bulk']:,} lines with the same text from the local output backend and "
+               f"storing them as pending data objects in Redis (`bench/g_ingest.py`'s child process, batches of "
+               f"{INGEST_BATCH:,}; job creation not timed). "
+               + "Objects ingested: " + ", ".join(f"{r['objects']:,}" for r in res["ours_bulk"])
+               + "; LS tasks imported: " + ", ".join(str(r["response"].get("task_count", "?")) for r in res["ls_bulk"])
+               + ".")
+    route = [r["route_wait_s"] for r in res["ours"] if "route_wait_s" in r]
+    if route:
+        out.append(f"- Before the claim + submit pairs (untimed), the client waited {stat(route).fmt(' s')} until "
+                   f"all {cfg['create']:,} new loops were routed onto the team's queue (GET /review/api/queues).")
     out.append("- Not like for like: Label Studio's task creation stores a task row in SQLite; ours also signs "
                "(SigV4), validates against the botocore model, and queues the loop for routing. LS's annotation "
                "has no lease; ours leases the assignment and writes the answer atomically (Lua).")
@@ -235,29 +254,9 @@ def render(res: dict, cfg: dict, machine, quick: bool, seconds: float) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.peers", description=__doc__)
-    p.add_argument("--quick", action="store_true", help="tiny sizes (smoke run)")
-    p.add_argument("--out", default="docs/benchmarks.md", help="report file to put the P1 block into")
-    args = p.parse_args(argv)
-    os.chdir(h.ROOT)
-    h.install_signal_handlers()
-    cfg = QUICK if args.quick else FULL
-    machine = h.machine_info()
-    t0 = time.monotonic()
-    try:
-        res = run(cfg)
-    finally:
-        h.stop_all()
-    block = render(res, cfg, machine, args.quick, time.monotonic() - t0)
-    out = Path(args.out)
-    old = out.read_text() if out.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"<!-- peers:begin -->.*?<!-- peers:end -->\n?", re.S)
-    text = pattern.sub(lambda _m: block, old, count=1) if pattern.search(old) else old.rstrip() + "\n\n" + block
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    h.log(f"wrote the P1 block into {out}")
-    print(block)
-    return 0
+    """``make bench-peers``: run P1 (installing Label Studio once) and write the peers block."""
+    return h.block_main(argv, prog="python -m bench.peers", description=__doc__, block="peers", full=FULL,
+                        quick=QUICK, run=run, render=render)
 
 
 if __name__ == "__main__":

@@ -140,14 +140,15 @@ def render(machine, results: list[Result], args, notes: dict[str, str], caveats:
                "make bench BENCH_ARGS=--quick                # every benchmark at tiny sizes, ~5 min (numbers not meaningful)\n"
                "make bench BENCH_ARGS='--only B1,B4'          # some benchmarks\n"
                "make bench-peers                             # P1: Label Studio side by side (own venv under var/)\n"
+               "make bench-cluster                           # B3 and B7 on a 3-master Redis Cluster beside one Redis\n"
                ".venv/bin/python -m bench --save-results r.json   # keep raw results; re-render after editing\n"
                ".venv/bin/python -m bench --from-results r.json   #   bench/notes.py without running again\n"
                ".venv/bin/python -m bench.experiments E1 E2 E3   # the what-if runs quoted under Analysis\n"
                ".venv/bin/python -m pytest tests/bench           # smoke test (quick run, no timing asserted)\n```\n")
+    markers = ", ".join(f"`<!-- {name}:begin/end -->`" for name in PRESERVED)
     out.append("`make bench` installs what it needs: the service's venv (`make setup`, with redis-server) and "
                "`wrk` (Debian package, via apt-get). Sections that other benchmarks write into this file "
-               "between `<!-- consolidation:begin/end -->`, `<!-- jobs:begin/end -->`, `<!-- jobs-g2:begin/end -->`, `<!-- autolabel:begin/end -->` and "
-               "`<!-- peers:begin/end -->` markers are carried over when the file is rewritten.\n")
+               f"between {markers} markers are carried over when the file is rewritten.\n")
     out.append("Each benchmark starts its own `redis-server` on a free port (never 6379), its own gunicorn, "
                "Celery worker/beat and moto as needed (the service's processes with the exact commands of "
                "`hitl_service/launcher.py process_commands`, bound to 127.0.0.1), drives them from a separate "
@@ -186,7 +187,7 @@ def render(machine, results: list[Result], args, notes: dict[str, str], caveats:
 
 # Other helpers' benchmarks (bench/c_*.py, bench/g_*.py) write their own sections into the same file
 # between these markers; a run of `python -m bench` must not erase them.
-PRESERVED = ("consolidation", "jobs", "jobs-g2", "autolabel", "peers")
+PRESERVED = ("cluster", "peers", "consolidation", "jobs", "jobs-g2", "autolabel")
 _BLOCK_RE = re.compile(r"<!-- (?P<name>[a-z0-9_-]+):begin -->.*?<!-- (?P=name):end -->", re.S)
 
 
@@ -214,3 +215,21 @@ def write_report(path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     old = path.read_text() if path.exists() else ""
     path.write_text(keep_blocks(text, old))
+
+
+def write_block(path, name: str, block: str) -> None:
+    """Put one benchmark's marked block into the report: in place of its previous version, or appended."""
+    from pathlib import Path
+
+    path = Path(path)
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    own = re.compile(rf"<!-- {re.escape(name)}:begin -->.*?<!-- {re.escape(name)}:end -->\n?", re.S)
+    block = block.rstrip("\n") + "\n"
+    text = own.sub(lambda _m: block, old, count=1) if own.search(old) else old.rstrip() + "\n\n" + block
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def md_table(header: list[str], rows) -> list[str]:
+    """Markdown table lines: the header, the separator, one line per row of cells."""
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]

@@ -42,7 +42,9 @@ def route_pending_loops() -> int:
             for member, outcome in out:
                 log.info("route loop=%s outcome=%s", keys.member_name(member), outcome)
             total += len(out)
-            if len(out) < batch:
+            if not out:
+                # only an empty batch brought the wake flag down: starts that arrived during a partial
+                # batch saw it up, sent no drain, and are still waiting for this one
                 break
         else:
             more = True

@@ -256,12 +256,17 @@ class LoopStore(Part):
         return RouteOutcome(reply[0])
 
     def route_pending(self, team: str, limit: int) -> list[tuple[str, RouteOutcome]]:
-        """Route up to ``limit`` items waiting in the team's route outbox: (member, outcome) each."""
-        members = self.r.zrange(keys.outbox_route(team), 0, limit - 1)
-        if not members:
-            # also clears a wake flag left by a drain whose outbox emptied meanwhile
+        """Route up to ``limit`` items waiting in the team's route outbox: (member, outcome) each; an empty
+        list means the outbox was empty when its wake flag came down, so the next start wakes a drain."""
+        while True:
+            members = self.r.zrange(keys.outbox_route(team), 0, limit - 1)
+            if members:
+                break
+            # the script clears the wake flag only if the outbox is still empty; a start that arrived since
+            # the ZRANGE saw the flag up and sent no drain, so it is routed here instead of waiting
             self.scripts.route_items(keys=keys.team_keys(team), args=[])
-            return []
+            if not self.r.zcard(keys.outbox_route(team)):
+                return []
         reply = self.scripts.route_items(keys=[*keys.team_keys(team), *[keys.item(team, m) for m in members]],
                                          args=members)
         return [(m, RouteOutcome(o)) for m, o in zip(members, reply)]

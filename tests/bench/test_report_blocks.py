@@ -32,3 +32,18 @@ def test_a_first_report_is_written_as_is(tmp_path):
     out = tmp_path / "docs" / "benchmarks.md"
     write_report(out, "# Benchmarks\nfirst\n")
     assert out.read_text() == "# Benchmarks\nfirst\n"
+
+
+def test_write_block_replaces_its_own_block_and_keeps_the_rest(tmp_path):
+    from bench.report import PRESERVED, write_block
+
+    out = tmp_path / "benchmarks.md"
+    out.write_text(f"# Benchmarks\nrun\n\n{JOBS}\n")
+    write_block(out, "cluster", "<!-- cluster:begin -->\nfirst\n<!-- cluster:end -->")
+    write_block(out, "cluster", "<!-- cluster:begin -->\nsecond\n<!-- cluster:end -->")
+    text = out.read_text()
+    assert text.count("<!-- cluster:begin -->") == 1 and "second" in text and "first" not in text
+    assert JOBS in text and text.index(JOBS) < text.index("second")
+    assert "cluster" in PRESERVED   # and `make bench` carries it over
+    write_report(out, "# Benchmarks\nnew run\n")
+    assert "second" in out.read_text() and JOBS in out.read_text()

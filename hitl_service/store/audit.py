@@ -50,6 +50,16 @@ class LeaseRef:
     team: str
 
 
+@dataclasses.dataclass(frozen=True)
+class JobLeaseRef:
+    """A lease on a labeling job's object that was due to expire when read: who held which object."""
+
+    lease_id: str
+    worker: str
+    job: str
+    object_id: int
+
+
 class AuditStore(Part):
     """Appends to and reads the audit stream."""
 
@@ -102,3 +112,33 @@ class AuditStore(Part):
         for ref in expired:
             pipe.set(keys.lease_audited(ref.team, ref.lease_id), 1, nx=True, px=LEASE_MARK_TTL_MS)
         return [ref for ref, first in zip(expired, pipe.execute()) if first]
+
+    def due_job_leases(self, name: str, now_ms: int, limit: int) -> list[JobLeaseRef]:
+        """Leases of the job ``name`` whose end has passed (about to be given back), with holder and object."""
+        due = self.r.zrangebyscore(keys.job_part(name, "leases"), "-inf", now_ms - 1, start=0, num=limit)
+        if not due:
+            return []
+        infos = self.r.hmget(keys.job_part(name, "leaseinfo"), due)
+        # leaseinfo is "<object id>|<worker>|<accepted>|<deadline>" (job_claim.lua)
+        return [JobLeaseRef(i, info.split("|")[1], name, int(info.split("|")[0]))
+                for i, info in zip(due, infos) if info]
+
+    def job_leases_ended(self, leases: list[JobLeaseRef]) -> list[JobLeaseRef]:
+        """Which of these overdue leases are gone now and nobody reported yet.
+
+        A lease whose end has passed can only end as an expiry (the lease and submit scripts give it
+        back as 'expired' too), so gone means expired.
+        """
+        if not leases:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for ref in leases:
+            pipe.hexists(keys.job_part(ref.job, "leaseinfo"), ref.lease_id)
+        gone = [ref for ref, live in zip(leases, pipe.execute()) if not live]
+        if not gone:
+            return []
+        # the job's worker and a claim may both see the same expiry: only the first to flag it reports it
+        pipe = self.r.pipeline(transaction=False)
+        for ref in gone:
+            pipe.set(keys.job_lease_audited(ref.job, ref.lease_id), 1, nx=True, px=LEASE_MARK_TTL_MS)
+        return [ref for ref, first in zip(gone, pipe.execute()) if first]

@@ -87,6 +87,33 @@ def reaping(ctx: ServiceContext, teams: list[str], reap, limit: int = 200):
     return result
 
 
+def job_object(name: str, object_id: int | str) -> str:
+    """The audit target of a labeling job's data object (where a loop's records name the loop)."""
+    return f"{name}/{object_id}"
+
+
+def job_reaping(ctx: ServiceContext, name: str, team: str, reap, limit: int):
+    """Run one step that may give back expired leases of the job ``name`` (its worker's expiry step, a
+    claim) and record each one it expired (holder, object) as ``lease_expired``; returns the step's result."""
+    store = _store(ctx)
+    try:
+        due = store.due_job_leases(name, now_ms(), limit)
+    except Exception as exc:  # noqa: BLE001 - the step's own work must go on
+        log.warning("audit read of due job leases failed job=%s error=%s", name, exc)
+        due = []
+    result = reap()
+    if due:
+        try:
+            expired = store.job_leases_ended(due)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("audit read of expired job leases failed job=%s error=%s", name, exc)
+            expired = []
+        for ref in expired:
+            record(ctx, "lease_expired", actor=ref.worker, target=job_object(name, ref.object_id),
+                   detail={"workteam": team})
+    return result
+
+
 def query(ctx: ServiceContext, *, actor: str | None = None, action: str | None = None, since_ms: int | None = None,
           limit: int = 100) -> list[AuditEntry]:
     """The newest ``limit`` records matching the filters, newest first."""

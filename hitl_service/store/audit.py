@@ -107,11 +107,14 @@ class AuditStore(Part):
         expired = [ref for ref, v in zip(leases, pipe.execute()) if v == "expired"]
         if not expired:
             return []
-        # the beat reaper and a claim may both see the same expiry: only the first to flag it reports it
+        return self._first_reports(expired, [keys.lease_audited(ref.team, ref.lease_id) for ref in expired])
+
+    def _first_reports(self, refs: list, markers: list[str]) -> list:
+        """The refs whose marker this call set first (the reaper and a claim may both see one expiry)."""
         pipe = self.r.pipeline(transaction=False)
-        for ref in expired:
-            pipe.set(keys.lease_audited(ref.team, ref.lease_id), 1, nx=True, px=LEASE_MARK_TTL_MS)
-        return [ref for ref, first in zip(expired, pipe.execute()) if first]
+        for key in markers:
+            pipe.set(key, 1, nx=True, px=LEASE_MARK_TTL_MS)
+        return [ref for ref, first in zip(refs, pipe.execute()) if first]
 
     def due_job_leases(self, name: str, now_ms: int, limit: int) -> list[JobLeaseRef]:
         """Leases of the job ``name`` whose end has passed (about to be given back), with holder and object."""
@@ -137,8 +140,4 @@ class AuditStore(Part):
         gone = [ref for ref, live in zip(leases, pipe.execute()) if not live]
         if not gone:
             return []
-        # the job's worker and a claim may both see the same expiry: only the first to flag it reports it
-        pipe = self.r.pipeline(transaction=False)
-        for ref in gone:
-            pipe.set(keys.job_lease_audited(ref.job, ref.lease_id), 1, nx=True, px=LEASE_MARK_TTL_MS)
-        return [ref for ref, first in zip(gone, pipe.execute()) if first]
+        return self._first_reports(gone, [keys.job_lease_audited(ref.job, ref.lease_id) for ref in gone])

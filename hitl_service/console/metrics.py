@@ -12,7 +12,7 @@ from hitl_service.console import quality
 from hitl_service.jobs.console import job_progress
 
 MAX_JOBS = 200
-MAX_FLOWS = 50
+MAX_FLOWS = quality.MAX_FLOWS
 
 
 class QualityCollector:

@@ -13,11 +13,11 @@ import numpy as np
 
 from hitl_service.consolidation.classes import ClassAnnotations, consolidate_classes
 from hitl_service.consolidation.report import quality_report
-from hitl_service.errors import NotFoundError
-from hitl_service.services import loops, resources
+from hitl_service.services import loops
 from hitl_service.services.context import ServiceContext
 
 MAX_LOOPS = 100
+MAX_FLOWS = 50   # flows a console page (and a /metrics scrape) computes agreement for
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,22 +41,10 @@ class FlowQuality:
     reviewers: list[ReviewerQuality]
 
 
-def _flows_of(ctx: ServiceContext, teams: frozenset[str], max_flows: int | None = None) -> list[dict]:
-    req: dict = {"MaxResults": 100, "SortOrder": "Ascending"}
-    found = []
-    while max_flows is None or len(found) < max_flows:
-        rows, token = resources.list_flow_definitions(ctx, req)
-        for row in rows:
-            try:
-                flow = resources.get_flow_definition(ctx, row["name"])
-            except NotFoundError:
-                continue  # deleted since the page was read
-            if flow.get("team") in teams:
-                found.append(flow)
-        if not token:
-            break
-        req["NextToken"] = token
-    return found[:max_flows]
+def _flows_of(ctx: ServiceContext, teams: frozenset[str], max_flows: int) -> list[dict]:
+    """Up to ``max_flows`` flows of ``teams`` through the per-team flow sets (never a walk over every flow)."""
+    rows = ctx.store.resources.flows_of_teams(sorted(teams), ("name", "arn", "team", "status"), max_flows)
+    return [r for r in rows if r["arn"] is not None]
 
 
 def _answers(ctx: ServiceContext, flow: dict, max_loops: int) -> list[tuple[str, list[dict]]]:
@@ -71,7 +59,7 @@ def _answers(ctx: ServiceContext, flow: dict, max_loops: int) -> list[tuple[str,
 
 
 def flow_quality(ctx: ServiceContext, teams: frozenset[str], names: dict[str, str],
-                 max_loops: int = MAX_LOOPS, max_flows: int | None = None) -> list[FlowQuality]:
+                 max_loops: int = MAX_LOOPS, max_flows: int = MAX_FLOWS) -> list[FlowQuality]:
     """Per flow of ``teams`` (the first ``max_flows``): consolidate the newest loops' answers, agreement per reviewer."""
     out = []
     for flow in _flows_of(ctx, teams, max_flows):

@@ -13,11 +13,9 @@ RECENT = 200   # the newest jobs the console lists (a lead filters these by team
 
 def job_progress(ctx: ServiceContext, limit: int = RECENT) -> list[Progress]:
     """Per job, newest first: labelled and failed objects out of those ingested, status, team and quality."""
-    names = ctx.store.quality.recent_job_names(limit)
+    jobs = ctx.store.jobs.recent_jobs(limit)
     rows = []
-    for job, quality in zip(ctx.store.quality.job_rows(names), ctx.store.quality.summaries(names)):
-        if job is None:
-            continue
+    for job, quality in zip(jobs, ctx.store.quality.summaries([j["name"] for j in jobs])):
         counters = label_counters(job)
         failed = counters["FailedNonRetryableError"]
         rows.append(Progress(kind=KIND, name=job["name"], status=job["status"], done=counters["TotalLabeled"] + failed,

@@ -6,6 +6,7 @@ ids are ``<team>.<random>``), so each call finds its job without a global lookup
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
@@ -19,6 +20,7 @@ from hitl_service.jobs.work import categories_of
 from hitl_service.services.context import ServiceContext, dispatch_safely
 from hitl_service.services.reviewers import identity_data, teams_of
 from hitl_service.store.jobs import LeaseOutcome
+from hitl_service.workforce import audit
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ _MESSAGES = {
 
 
 TOKEN_PREFIX = "job~"
+CLAIM_REAP = 20   # expired leases a claim gives back first (job_claim.lua)
 
 
 def is_job_token(token: str) -> bool:
@@ -87,6 +90,11 @@ def _view(ctx: ServiceContext, job: dict, token: str, oid: int, accepted_ms: int
     }
 
 
+def _team_of(ctx: ServiceContext, name: str) -> str:
+    """The job's workteam (the console counts a team's submits by it); '' if the job is gone."""
+    return (ctx.store.jobs.summaries([name])[0] or {}).get("team") or ""
+
+
 def claim(ctx: ServiceContext, reviewer: dict, team: str | None = None) -> dict | None:
     """Lease the next object from the oldest running job of the reviewer's teams, or None."""
     teams = teams_of(ctx, reviewer)
@@ -104,10 +112,14 @@ def claim(ctx: ServiceContext, reviewer: dict, team: str | None = None) -> dict 
     for job in sorted(candidates, key=lambda j: int(j["created_ms"])):
         lease_id = secrets.token_urlsafe(18)
         now = now_ms()
-        got = ctx.store.jobs.claim(job["name"], worker, now, lease_id, window)
+        # the claim script first gives back the job's expired leases; audit.job_reaping records them
+        step = functools.partial(ctx.store.jobs.claim, job["name"], worker, now, lease_id, window)
+        got = audit.job_reaping(ctx, job["name"], job["team"], step, limit=CLAIM_REAP)
         if got is not None:
             token = f"{TOKEN_PREFIX}{job['name']}~{lease_id}"
             log.info("job object claimed job=%s object=%s worker=%s", job["name"], got.object_id, worker)
+            audit.reviewer_action(ctx, "claim", reviewer, audit.job_object(job["name"], got.object_id),
+                                  detail={"workteam": job["team"], "lease": token})
             return _view(ctx, job, token, got.object_id, now, got.expires_ms, got.deadline_ms)
     return None
 
@@ -141,9 +153,12 @@ def heartbeat(ctx: ServiceContext, reviewer: dict, token: str) -> dict:
 def release(ctx: ServiceContext, reviewer: dict, token: str) -> None:
     """Hand the task back to the queue at once."""
     name, lease_id = _split(token)
+    info = ctx.store.jobs.lease_info(name, lease_id)   # which object, for the audit record
     outcome, _ = ctx.store.jobs.lease(name, lease_id, reviewer["worker_id"], now_ms(), release=True)
     if outcome is not LeaseOutcome.RELEASED:
         raise LeaseError(_MESSAGES[outcome])
+    audit.reviewer_action(ctx, "release", reviewer, audit.job_object(name, info["object_id"] if info else ""),
+                          detail={"workteam": _team_of(ctx, name), "lease": token})
 
 
 def submit(ctx: ServiceContext, reviewer: dict, token: str, answer_content) -> dict:
@@ -170,6 +185,8 @@ def submit(ctx: ServiceContext, reviewer: dict, token: str, answer_content) -> d
         raise LeaseError(_MESSAGES[result.outcome])
     log.info("job answer job=%s object=%s worker=%s complete=%s", name, result.object_id, reviewer["worker_id"],
              result.complete)
+    audit.reviewer_action(ctx, "submit", reviewer, audit.job_object(name, result.object_id),
+                          detail={"seconds": answer["timeSpentInSeconds"], "workteam": _team_of(ctx, name)})
     if result.complete:
         dispatch_safely(ctx.dispatcher.job_work, name)
     return {"labelingJobName": name, "datasetObjectId": str(result.object_id), "submissionTime": answer["submissionTime"]}

@@ -27,6 +27,7 @@ from hitl_service.jobs.manifest import BadLine, DataObject, describe_bad_lines, 
 from hitl_service.jobs.preprocess import PreprocessError, check_fits
 from hitl_service.jobs.quality import record as record_quality
 from hitl_service.output.storage import OutputConfigError, OutputError, OutputNotFoundError
+from hitl_service.workforce import audit   # lease expiries go to the audit trail
 from hitl_service.services.finalize import backoff_seconds
 from hitl_service.services.context import ServiceContext
 from hitl_service.store.jobs import FinishOutcome, IngestOutcome, OverlapVerdict
@@ -396,7 +397,7 @@ def _run(ctx: ServiceContext, name: str, storage, renew) -> str:
         return autolabel_driver.step(ctx, name, job, storage)
     if status in (LabelingJobStatus.INITIALIZING, LabelingJobStatus.IN_PROGRESS) and job.get("ingest_done") != "1":
         ingest(ctx, name, job, storage, renew)
-    expired = jobs.expire(name, now_ms())
+    expired = audit.job_reaping(ctx, name, job.get("team", ""), lambda: jobs.expire(name, now_ms()), limit=500)
     while consolidate(ctx, name, jobs.get(name) or job, storage):
         renew()
     job = jobs.get(name) or job

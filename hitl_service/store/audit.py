@@ -50,6 +50,16 @@ class LeaseRef:
     team: str
 
 
+@dataclasses.dataclass(frozen=True)
+class JobLeaseRef:
+    """A lease on a labeling job's object that was due to expire when read: who held which object."""
+
+    lease_id: str
+    worker: str
+    job: str
+    object_id: int
+
+
 class AuditStore(Part):
     """Appends to and reads the audit stream."""
 
@@ -97,8 +107,37 @@ class AuditStore(Part):
         expired = [ref for ref, v in zip(leases, pipe.execute()) if v == "expired"]
         if not expired:
             return []
-        # the beat reaper and a claim may both see the same expiry: only the first to flag it reports it
+        return self._first_reports(expired, [keys.lease_audited(ref.team, ref.lease_id) for ref in expired])
+
+    def _first_reports(self, refs: list, markers: list[str]) -> list:
+        """The refs whose marker this call set first (the reaper and a claim may both see one expiry)."""
         pipe = self.r.pipeline(transaction=False)
-        for ref in expired:
-            pipe.set(keys.lease_audited(ref.team, ref.lease_id), 1, nx=True, px=LEASE_MARK_TTL_MS)
-        return [ref for ref, first in zip(expired, pipe.execute()) if first]
+        for key in markers:
+            pipe.set(key, 1, nx=True, px=LEASE_MARK_TTL_MS)
+        return [ref for ref, first in zip(refs, pipe.execute()) if first]
+
+    def due_job_leases(self, name: str, now_ms: int, limit: int) -> list[JobLeaseRef]:
+        """Leases of the job ``name`` whose end has passed (about to be given back), with holder and object."""
+        due = self.r.zrangebyscore(keys.job_part(name, "leases"), "-inf", now_ms - 1, start=0, num=limit)
+        if not due:
+            return []
+        infos = self.r.hmget(keys.job_part(name, "leaseinfo"), due)
+        # leaseinfo is "<object id>|<worker>|<accepted>|<deadline>" (job_claim.lua)
+        return [JobLeaseRef(i, info.split("|")[1], name, int(info.split("|")[0]))
+                for i, info in zip(due, infos) if info]
+
+    def job_leases_ended(self, leases: list[JobLeaseRef]) -> list[JobLeaseRef]:
+        """Which of these overdue leases are gone now and nobody reported yet.
+
+        A lease whose end has passed can only end as an expiry (the lease and submit scripts give it
+        back as 'expired' too), so gone means expired.
+        """
+        if not leases:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for ref in leases:
+            pipe.hexists(keys.job_part(ref.job, "leaseinfo"), ref.lease_id)
+        gone = [ref for ref, live in zip(leases, pipe.execute()) if not live]
+        if not gone:
+            return []
+        return self._first_reports(gone, [keys.job_lease_audited(ref.job, ref.lease_id) for ref in gone])

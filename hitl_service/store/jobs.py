@@ -61,7 +61,7 @@ class OverlapVerdict:
 # the record fields a listing needs (summaries never read the request document)
 SUMMARY_FIELDS = ("name", "arn", "status", "created_ms", "modified_ms", "team", "team_arn", "pre_arn",
                   "post_arn", "failure_reason", "output_uri", "manifest_uri", "total", "human_labeled",
-                  "failed", "workers_per_object", "reference_code")
+                  "failed", "workers_per_object", "reference_code", "machine_labeled")
 
 
 # how long an ended job stays in the recent set (the /metrics window is shorter)

@@ -328,6 +328,11 @@ def lease_audited(team_name: str, lease_id: str) -> str:
     return team_tag(team_name) + f"lease:{lease_id}:audited"
 
 
+def job_lease_audited(name: str, lease_id: str) -> str:
+    """Set once the audit trail has recorded the expiry of a lease on a job's object (recorded once)."""
+    return f"{_job_tag(name)}:lease:{lease_id}:audited"
+
+
 # ---- quality of labeling jobs (store/quality.py): in the job's slot, beside its other keys ----
 
 

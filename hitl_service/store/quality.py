@@ -1,8 +1,8 @@
 """Quality numbers of labeling jobs, kept after their answers leave Redis: a capped window of recent
 consolidated objects' answers and the summary computed from it (written at consolidation time).
 
-The console and /metrics read summaries of the newest jobs through the creation index (``keys.JOBS``),
-a bounded page, never every job.
+The console and /metrics read the summaries of the newest jobs only (``JobStore.recent_jobs``, a
+bounded page of the creation index), never every job.
 """
 
 from __future__ import annotations
@@ -12,10 +12,6 @@ import json
 
 from hitl_service.store import keys
 from hitl_service.store.base import Part
-
-
-# what the console's progress row of a job needs from its record
-PROGRESS_FIELDS = ("name", "status", "team", "total", "human_labeled", "machine_labeled", "failed", "created_ms")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,14 +77,3 @@ class QualityStore(Part):
         for k in key_list:
             pipe.get(k)
         return pipe.execute()
-
-    def job_rows(self, names: list[str]) -> list[dict | None]:
-        """Each named job's progress fields (status, team, counts), None for a job that is gone."""
-        pipe = self.r.pipeline(transaction=False)
-        for n in names:
-            pipe.hmget(keys.job(n), PROGRESS_FIELDS)
-        return [dict(zip(PROGRESS_FIELDS, v)) if v[0] is not None else None for v in pipe.execute()]
-
-    def recent_job_names(self, limit: int) -> list[str]:
-        """The newest ``limit`` jobs by creation time (a bounded read of the creation index)."""
-        return [keys.member_name(m) for m in self.r.zrevrange(keys.JOBS, 0, max(limit, 1) - 1)]

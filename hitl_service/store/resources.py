@@ -115,6 +115,25 @@ class ResourceStore(Part):
         """Names of the flow definitions that hold the workteam (Active or Deleting)."""
         return self.r.smembers(keys.team_flows(name))
 
+    def flows_of_teams(self, teams: list[str], fields: tuple[str, ...], limit: int) -> list[dict]:
+        """The named fields of up to ``limit`` flow definitions of ``teams`` (taken team by team, by name
+        within a team), read through each team's flow set: cost bounded by ``limit``, not by all flows."""
+        found: list[tuple[str, str]] = []
+        for team in teams:
+            names: set[str] = set()
+            cursor = 0
+            # SSCAN returns about ``count`` members per call (a small set all at once), so a team with
+            # many flows is read only until the page is full
+            while len(found) + len(names) < limit:
+                cursor, batch = self.r.sscan(keys.team_flows(team), cursor, count=limit)
+                names.update(batch)
+                if not cursor:
+                    break
+            found += [(team, n) for n in sorted(names)[:limit - len(found)]]
+            if len(found) >= limit:
+                break
+        return self._rows([keys.flow(t, n) for t, n in found], fields)
+
     def team_names(self) -> list[str]:
         return [keys.member_name(m) for m in self.r.zrange(keys.TEAMS, 0, -1)]
 

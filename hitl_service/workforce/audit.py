@@ -70,20 +70,40 @@ def reaping(ctx: ServiceContext, teams: list[str], reap, limit: int = 200):
     """Run one step that may expire leases of ``teams`` (the reaper, a claim) and record each lease it
     expired (holder, loop) as ``lease_expired``; returns the step's result."""
     store = _store(ctx)
+    return _record_expiries(ctx, lambda: store.due_leases(teams, now_ms(), limit), reap, store.expired,
+                            lambda ref: (ref.worker, ref.loop, ref.team))
+
+
+def job_object(name: str, object_id: int | str) -> str:
+    """The audit target of a labeling job's data object (where a loop's records name the loop)."""
+    return f"{name}/{object_id}"
+
+
+def job_reaping(ctx: ServiceContext, name: str, team: str, reap, limit: int):
+    """Run one step that may give back expired leases of the job ``name`` (its worker's expiry step, a
+    claim) and record each one it expired (holder, object) as ``lease_expired``; returns the step's result."""
+    store = _store(ctx)
+    return _record_expiries(ctx, lambda: store.due_job_leases(name, now_ms(), limit), reap, store.job_leases_ended,
+                            lambda ref: (ref.worker, job_object(name, ref.object_id), team))
+
+
+def _record_expiries(ctx: ServiceContext, read_due, reap, ended, describe):
+    """Read the overdue leases, run ``reap``, then record those ``ended`` says it expired; the step's result."""
     try:
-        due = store.due_leases(teams, now_ms(), limit)
-    except Exception as exc:  # noqa: BLE001 - the reaper's own work must go on
+        due = read_due()
+    except Exception as exc:  # noqa: BLE001 - the step's own work must go on
         log.warning("audit read of due leases failed error=%s", exc)
         due = []
     result = reap()
     if due:
         try:
-            expired = store.expired(due)
+            expired = ended(due)
         except Exception as exc:  # noqa: BLE001
             log.warning("audit read of expired leases failed error=%s", exc)
             expired = []
         for ref in expired:
-            record(ctx, "lease_expired", actor=ref.worker, target=ref.loop, detail={"workteam": ref.team})
+            worker, target, team = describe(ref)
+            record(ctx, "lease_expired", actor=worker, target=target, detail={"workteam": team})
     return result
 
 

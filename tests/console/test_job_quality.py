@@ -37,9 +37,9 @@ def test_summary_is_the_quality_report_of_the_window(store):  # noqa: F811
     store.jobs.create("job-2", 5, {"name": "job-2", "status": "InProgress", "team": "t", "total": 9})
     store.jobs.create("job-3", 6, {"name": "job-3", "status": "InProgress", "team": "t", "total": 1})
     # newest first, a bounded page; jobs without a summary get None
-    assert store.quality.recent_job_names(1) == ["job-3"]
+    assert [j["name"] for j in store.jobs.recent_jobs(1)] == ["job-3"]
     assert store.quality.summaries(["job-2", "job-3"]) == [summary, None]
-    assert [r["total"] for r in store.quality.job_rows(["job-2", "job-3"])] == ["9", "1"]
+    assert [r["total"] for r in store.jobs.recent_jobs(5)] == ["1", "9"]
 
 
 def test_answer_rows_per_task_type():

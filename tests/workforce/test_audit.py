@@ -122,3 +122,62 @@ def test_trail_length_is_bounded(wf_service):
 
 def test_cli_reports_no_records(wf_service):
     assert "no audit records" in hitl(wf_service, "audit", "--action", "nothing").stdout
+
+
+@pytest.fixture(scope="module")
+def job_lease(redis_server, session_data_dir):
+    # a 2-second heartbeat window: a claimed job task nobody heartbeats expires soon (TaskTimeLimitInSeconds
+    # is at least 30 s; the heartbeat window ends a lease earlier)
+    svc = PublicService(redis_server.url, session_data_dir, lease_heartbeat_seconds=2, admin_groups=["hitl-admins"])
+    yield svc
+    svc.stop()
+
+
+def test_labeling_job_claims_releases_submits_and_expiries_are_recorded(job_lease, worker_factory):
+    from hitl_service.workforce import audit
+    from tests.console.jobs import run_job
+
+    svc = job_lease
+    bots = run_job(svc, worker_factory, name="audited-job", team="audited-team")
+    reviewers.add_reviewer(svc.ctx, "auditor", "password123", ["hitl-admins"])
+    amy, ben, cy = bots["amy"], bots["ben"], bots["cy"]
+    answer = {"crowd-classifier": {"label": "Positive"}}
+
+    first = wait_until(amy.claim, timeout=60, message="the job's objects ingested")
+    assert amy.http.post(f"{amy.url}/{first['token']}/release", json={}, timeout=10).status_code == 200
+    second = amy.claim()
+    assert amy.submit(second["token"], answer).status_code == 200
+    abandoned = ben.claim()
+    # no heartbeat: the lease ends after two seconds and the job's worker (beat) or a claim gives it back
+    wait_until(lambda: audit.query(svc.ctx, actor=ben.worker_id, action="lease_expired"), message="lease expiry")
+    third = cy.claim()
+    assert cy.submit(third["token"], answer).status_code == 200
+
+    target = lambda task: f"audited-job/{task['datasetObjectId']}"  # noqa: E731
+    mine = list(reversed(audit.query(svc.ctx, actor=amy.worker_id)))
+    assert [(e.action, e.target) for e in mine] == [
+        ("claim", target(first)), ("release", target(first)), ("claim", target(second)), ("submit", target(second))]
+    for e in mine:
+        assert e.role == "reviewer" and e.source_ip == "127.0.0.1" and e.outcome == "ok" and e.ts_ms > 0
+        assert json.loads(e.detail)["workteam"] == "audited-team"
+    assert json.loads(mine[0].detail)["lease"] == first["token"]
+    assert 0 <= json.loads(mine[-1].detail)["seconds"] < 60
+    [expired] = audit.query(svc.ctx, actor=ben.worker_id, action="lease_expired")
+    assert expired.target == target(abandoned) and json.loads(expired.detail)["workteam"] == "audited-team"
+    assert [e.action for e in audit.query(svc.ctx, actor=ben.worker_id)] == ["lease_expired", "claim"]
+
+    # `hitl audit` lists the same records
+    out = ok(svc, "audit", "--actor", amy.worker_id, "--json")
+    assert [(x["action"], x["target"]) for x in map(json.loads, out.splitlines())] == [
+        (e.action, e.target) for e in reversed(mine)]
+    table = ok(svc, "audit", "--action", "lease_expired")
+    assert target(abandoned) in table and ben.worker_id in table
+    page = requests.get(f"{svc.url}/console/audit", params={"actor": cy.worker_id}, auth=("auditor", "password123"),
+                        timeout=10)
+    assert page.status_code == 200 and target(third) in page.text
+
+    # the console's throughput counts the job answers per reviewer, with their time per task
+    tp = requests.get(f"{svc.url}/console/api/overview", auth=("auditor", "password123"), timeout=30).json()["throughput"]
+    rows = {r["worker_id"]: r for r in tp["reviewers"]}
+    assert rows[amy.worker_id]["submits"] == 1 and rows[cy.worker_id]["submits"] == 1 and ben.worker_id not in rows
+    assert rows[amy.worker_id]["mean_seconds"] == json.loads(mine[-1].detail)["seconds"]

@@ -99,12 +99,15 @@ def claim(ctx: ServiceContext, reviewer: dict, team: str | None = None) -> dict 
     candidates = []
     for name in ctx.store.jobs.active_names():
         job = ctx.store.jobs.get(name)
-        if job and job["team"] in teams and job["status"] == LabelingJobStatus.IN_PROGRESS.value:
+        if job and job["status"] == LabelingJobStatus.IN_PROGRESS.value and (
+                job["team"] in teams or job.get("escalation_team") in teams):
             candidates.append(job)
     for job in sorted(candidates, key=lambda j: int(j["created_ms"])):
         lease_id = secrets.token_urlsafe(18)
         now = now_ms()
-        got = ctx.store.jobs.claim(job["name"], worker, now, lease_id, window)
+        # a member of the escalation workteam (and not of the first) answers the escalated objects
+        got = ctx.store.jobs.claim(job["name"], worker, now, lease_id, window,
+                                   escalation=job["team"] not in teams)
         if got is not None:
             token = f"{TOKEN_PREFIX}{job['name']}~{lease_id}"
             log.info("job object claimed job=%s object=%s worker=%s", job["name"], got.object_id, worker)

@@ -273,3 +273,42 @@ def test_a_job_stopped_while_an_object_is_deciding_records_it_without_more_revie
     assert store.jobs.decide(JOB, 22, [OverlapVerdict(0, 1, True)]) == set()
     assert store.client.hget(keys.job_part(JOB, "left"), "0") is None
     assert store.jobs.record_results(JOB, 23, {0: "{}"}) == (1, True)
+
+
+def test_an_escalated_job_object_waits_for_one_escalation_reviewer_only(store):
+    make_job(store, 1, workers=2, initial=2)
+    store.client.hset(keys.job(JOB), "escalation_team", "experts")
+    for w in ("a", "b"):
+        store.jobs.claim(JOB, w, 10, f"lease-{w}", WINDOW)
+        assert store.jobs.submit(JOB, f"lease-{w}", w, 11, {"workerId": w}).complete is (w == "b")
+    # at the maximum with an escalation team the object stays out for the decision
+    [taken] = store.jobs.take_answered(JOB, 20, 1000, 10)
+    escalate = OverlapVerdict(0, 2, False, escalate=True)
+    assert store.jobs.decide(JOB, 21, [escalate]) == {0}
+    assert store.jobs.decide(JOB, 22, [escalate]) == {0}          # repeated: no second assignment
+    assert store.client.hget(keys.job_part(JOB, "left"), "0") == "1"
+    assert store.client.hget(keys.job_part(JOB, "need"), "0") == "3"
+    assert store.jobs.claim(JOB, "c", 30, "lease-c", WINDOW) is None                     # not the first team's
+    assert store.jobs.claim(JOB, "x", 31, "lease-x", WINDOW, escalation=True).object_id == 0
+    assert store.jobs.claim(JOB, "y", 32, "lease-y", WINDOW, escalation=True) is None    # one assignment
+    store.jobs.lease(JOB, "lease-x", "x", 33, release=True)        # handed back to the escalation queue
+    assert store.jobs.claim(JOB, "c", 34, "lease-c", WINDOW) is None
+    assert store.jobs.claim(JOB, "y", 35, "lease-y", WINDOW, escalation=True).object_id == 0
+    assert store.jobs.submit(JOB, "lease-y", "y", 36, {"workerId": "y"}).complete
+    [taken] = store.jobs.take_answered(JOB, 40, 1000, 10)
+    assert [a["workerId"] for a in taken.answers] == ["a", "b", "y"]
+    assert store.jobs.decide(JOB, 41, [OverlapVerdict(0, 3, False)]) == set()
+    assert store.jobs.record_results(JOB, 42, {0: "{}"}) == (1, True)
+    assert store.jobs.answers_used(JOB) == {3: 1}
+
+
+def test_a_done_verdict_at_the_maximum_records_the_object_without_escalating(store):
+    make_job(store, 1, workers=2, initial=2)
+    store.client.hset(keys.job(JOB), "escalation_team", "experts")
+    for w in ("a", "b"):
+        store.jobs.claim(JOB, w, 10, f"lease-{w}", WINDOW)
+        store.jobs.submit(JOB, f"lease-{w}", w, 11, {"workerId": w})
+    store.jobs.take_answered(JOB, 20, 1000, 10)
+    assert store.jobs.decide(JOB, 21, [OverlapVerdict(0, 2, False)]) == set()
+    assert store.jobs.claim(JOB, "x", 31, "lease-x", WINDOW, escalation=True) is None
+    assert store.jobs.record_results(JOB, 42, {0: "{}"}) == (1, True)

@@ -4,7 +4,7 @@ local JOB, PENDING, QUEUE, LEFT, WORKERS, ANSWERS, ANSWERED, RESULTS, EXPIRY, LE
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13],
   KEYS[14]
 local NEED = KEYS[15]
--- escalation (hitl:escalation-workteam): objects whose last assignment is for the escalation team
+-- escalation (the escalation-workteam tag): objects whose last assignment is for the escalation team
 local ESCQ = KEYS[16]
 
 local function num(field) return tonumber(redis.call('HGET', JOB, field) or '0') or 0 end

@@ -312,3 +312,56 @@ def test_a_done_verdict_at_the_maximum_records_the_object_without_escalating(sto
     assert store.jobs.decide(JOB, 21, [OverlapVerdict(0, 2, False)]) == set()
     assert store.jobs.claim(JOB, "x", 31, "lease-x", WINDOW, escalation=True) is None
     assert store.jobs.record_results(JOB, 42, {0: "{}"}) == (1, True)
+
+
+def test_racing_first_and_escalation_reviewers_give_each_object_the_maximum_then_one_expert(plain_store):
+    store = plain_store
+    n_objects, maximum = 10, 3
+    make_job(store, n_objects, workers=maximum, initial=1)
+    store.client.hset(keys.job(JOB), "escalation_team", "experts")
+    recorded = collections.Counter()
+    lock = threading.Lock()
+
+    def reviewer(worker, escalation):
+        def go(stop):
+            seq = 0
+            while not stop.is_set():
+                seq += 1
+                lease = f"{worker}-{seq}"
+                got = store.jobs.claim(JOB, worker, int(time.time() * 1000), lease, 60_000, escalation=escalation)
+                if got is None:
+                    time.sleep(0.002)
+                    continue
+                store.jobs.submit(JOB, lease, worker, int(time.time() * 1000), {"workerId": worker})
+        return go
+
+    def decider(stop):
+        # two race as a duplicated work task would; never satisfied: more below the maximum, then escalate
+        while not stop.is_set():
+            taken = store.jobs.take_answered(JOB, int(time.time() * 1000), 0, 50)
+            verdicts = [OverlapVerdict(o.object_id, len(o.answers), len(o.answers) < maximum,
+                                       escalate=len(o.answers) == maximum) for o in taken]
+            skip = store.jobs.decide(JOB, int(time.time() * 1000), verdicts)
+            final = {o.object_id: json.dumps([a["workerId"] for a in o.answers]) for o in taken
+                     if o.object_id not in skip}
+            if final:
+                done, _ = store.jobs.record_results(JOB, int(time.time() * 1000), final)
+                with lock:
+                    recorded["done"] += done
+
+    targets = ([reviewer(f"w{i}", False) for i in range(5)] + [reviewer(f"x{i}", True) for i in range(2)]
+               + [decider, decider])
+    threads, stop, errors = run_threads(targets)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and recorded["done"] < n_objects:
+        time.sleep(0.02)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert store.jobs.answers_used(JOB) == {maximum + 1: n_objects}
+    for result in store.jobs.results(JOB, list(range(n_objects))):
+        workers = json.loads(result)
+        assert len(set(workers)) == maximum + 1
+        assert all(w.startswith("w") for w in workers[:maximum]) and workers[maximum].startswith("x")
+    assert store.jobs.expire(JOB, int(time.time() * 1000), 0).finish

@@ -238,8 +238,11 @@ def _escalation_fields(ctx: ServiceContext, req: dict, htc: dict, overlap: dict)
     settings = OverlapSettings(int(overlap["initial_workers"]), float(overlap["target_confidence"])) if overlap else None
 
     def exists(arn: str) -> bool:
-        name = name_from_arn(arn, "workteam")
-        return bool(name) and ctx.arns.workteam(name) == arn and ctx.store.resources.get_team(name) is not None
+        try:
+            _resolve_team(ctx, arn)
+        except ValidationError:
+            return False
+        return True
 
     try:
         arn = escalation_team_from_tags(req.get("Tags"), settings, htc["WorkteamArn"], exists)

@@ -201,39 +201,39 @@ def test_a_job_object_gets_more_reviewers_only_through_the_decide_script(store):
     assert store.jobs.answers_used(JOB) == {3: 1}
 
 
-def test_racing_job_reviewers_and_deciders_never_exceed_the_maximum(plain_store):
-    store = plain_store
-    n_objects, maximum = 10, 4
-    make_job(store, n_objects, workers=maximum, initial=1)
+def job_reviewer(store, worker, escalation=False):
+    """A thread body: claim (from the escalation queue when ``escalation``) and answer until stopped."""
+    def go(stop):
+        seq = 0
+        while not stop.is_set():
+            seq += 1
+            lease = f"{worker}-{seq}"
+            got = store.jobs.claim(JOB, worker, int(time.time() * 1000), lease, 60_000, escalation=escalation)
+            if got is None:
+                time.sleep(0.002)
+                continue
+            store.jobs.submit(JOB, lease, worker, int(time.time() * 1000), {"workerId": worker})
+    return go
+
+
+def race_job(store, n_objects, reviewers, verdict_of, result_of):
+    """Reviewer threads against two deciders (as a duplicated work task would race; the job lock
+    normally keeps one) until every object is recorded; ``verdict_of(answers)`` is their verdict."""
     recorded = collections.Counter()
     lock = threading.Lock()
 
-    def reviewer(worker):
-        def go(stop):
-            seq = 0
-            while not stop.is_set():
-                seq += 1
-                lease = f"{worker}-{seq}"
-                got = store.jobs.claim(JOB, worker, int(time.time() * 1000), lease, 60_000)
-                if got is None:
-                    time.sleep(0.002)
-                    continue
-                store.jobs.submit(JOB, lease, worker, int(time.time() * 1000), {"workerId": worker})
-        return go
-
     def decider(stop):
-        # two race as a duplicated work task would (the job lock normally keeps one): always "more"
         while not stop.is_set():
             taken = store.jobs.take_answered(JOB, int(time.time() * 1000), 0, 50)
-            verdicts = [OverlapVerdict(o.object_id, len(o.answers), True) for o in taken]
+            verdicts = [verdict_of(o.object_id, len(o.answers)) for o in taken]
             skip = store.jobs.decide(JOB, int(time.time() * 1000), verdicts)
-            final = {o.object_id: json.dumps({"n": len(o.answers)}) for o in taken if o.object_id not in skip}
+            final = {o.object_id: json.dumps(result_of(o)) for o in taken if o.object_id not in skip}
             if final:
                 done, _ = store.jobs.record_results(JOB, int(time.time() * 1000), final)
                 with lock:
                     recorded["done"] += done
 
-    threads, stop, errors = run_threads([reviewer(f"w{i}") for i in range(7)] + [decider, decider])
+    threads, stop, errors = run_threads([*reviewers, decider, decider])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and recorded["done"] < n_objects:
         time.sleep(0.02)
@@ -241,6 +241,15 @@ def test_racing_job_reviewers_and_deciders_never_exceed_the_maximum(plain_store)
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_racing_job_reviewers_and_deciders_never_exceed_the_maximum(plain_store):
+    store = plain_store
+    n_objects, maximum = 10, 4
+    make_job(store, n_objects, workers=maximum, initial=1)
+    # the deciders always ask for "more"
+    race_job(store, n_objects, [job_reviewer(store, f"w{i}") for i in range(7)],
+             lambda oid, n: OverlapVerdict(oid, n, True), lambda o: {"n": len(o.answers)})
     assert store.jobs.answers_used(JOB) == {maximum: n_objects}
     results = store.jobs.results(JOB, list(range(n_objects)))
     assert [json.loads(r)["n"] for r in results] == [maximum] * n_objects
@@ -319,46 +328,12 @@ def test_racing_first_and_escalation_reviewers_give_each_object_the_maximum_then
     n_objects, maximum = 10, 3
     make_job(store, n_objects, workers=maximum, initial=1)
     store.client.hset(keys.job(JOB), "escalation_team", "experts")
-    recorded = collections.Counter()
-    lock = threading.Lock()
-
-    def reviewer(worker, escalation):
-        def go(stop):
-            seq = 0
-            while not stop.is_set():
-                seq += 1
-                lease = f"{worker}-{seq}"
-                got = store.jobs.claim(JOB, worker, int(time.time() * 1000), lease, 60_000, escalation=escalation)
-                if got is None:
-                    time.sleep(0.002)
-                    continue
-                store.jobs.submit(JOB, lease, worker, int(time.time() * 1000), {"workerId": worker})
-        return go
-
-    def decider(stop):
-        # two race as a duplicated work task would; never satisfied: more below the maximum, then escalate
-        while not stop.is_set():
-            taken = store.jobs.take_answered(JOB, int(time.time() * 1000), 0, 50)
-            verdicts = [OverlapVerdict(o.object_id, len(o.answers), len(o.answers) < maximum,
-                                       escalate=len(o.answers) == maximum) for o in taken]
-            skip = store.jobs.decide(JOB, int(time.time() * 1000), verdicts)
-            final = {o.object_id: json.dumps([a["workerId"] for a in o.answers]) for o in taken
-                     if o.object_id not in skip}
-            if final:
-                done, _ = store.jobs.record_results(JOB, int(time.time() * 1000), final)
-                with lock:
-                    recorded["done"] += done
-
-    targets = ([reviewer(f"w{i}", False) for i in range(5)] + [reviewer(f"x{i}", True) for i in range(2)]
-               + [decider, decider])
-    threads, stop, errors = run_threads(targets)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and recorded["done"] < n_objects:
-        time.sleep(0.02)
-    stop.set()
-    for t in threads:
-        t.join()
-    assert not errors
+    reviewers = ([job_reviewer(store, f"w{i}") for i in range(5)]
+                 + [job_reviewer(store, f"x{i}", escalation=True) for i in range(2)])
+    # the deciders are never satisfied: more below the maximum, then escalate
+    race_job(store, n_objects, reviewers,
+             lambda oid, n: OverlapVerdict(oid, n, n < maximum, escalate=n == maximum),
+             lambda o: [a["workerId"] for a in o.answers])
     assert store.jobs.answers_used(JOB) == {maximum + 1: n_objects}
     for result in store.jobs.results(JOB, list(range(n_objects))):
         workers = json.loads(result)

@@ -256,11 +256,16 @@ def overlap_report(job: dict, used: dict[int, int]) -> dict:
     """The adaptive-overlap report of a job: its settings and how many objects used how many answers."""
     objects = sum(used.values())
     answers = sum(n * c for n, c in used.items())
-    return {"version": 1, "labelingJobName": job["name"], "initialWorkers": int(job["initial_workers"]),
-            "maxWorkers": int(job["workers_per_object"]), "targetConfidence": float(job["target_confidence"]),
-            "objects": objects, "answers": answers,
-            "answersPerObject": {str(n): used[n] for n in sorted(used)},
-            "meanAnswersPerObject": round(answers / objects, 4) if objects else None}
+    maximum = int(job["workers_per_object"])
+    # escalated objects are the ones with an answer past the maximum (hitl:escalation-workteam)
+    escalation = ({"escalationWorkteam": job["escalation_team"], "escalated": used.get(maximum + 1, 0)}
+                  if job.get("escalation_team") else {})
+    report = {"version": 1, "labelingJobName": job["name"], "initialWorkers": int(job["initial_workers"]),
+              "maxWorkers": maximum, "targetConfidence": float(job["target_confidence"]),
+              "objects": objects, "answers": answers,
+              "answersPerObject": {str(n): used[n] for n in sorted(used)},
+              "meanAnswersPerObject": round(answers / objects, 4) if objects else None}
+    return {**report, **escalation}
 
 
 def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> None:

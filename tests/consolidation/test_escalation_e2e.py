@@ -70,6 +70,10 @@ def test_a_split_job_object_goes_to_the_escalation_team_and_a_unanimous_one_neve
     stages = [(a.get("workerMetadata") or {}).get("stage") for a in split["answers"]]
     assert stages == [None, None, "escalation"]
     assert split["answers"][2]["workerId"] in {b.worker_id for b in experts}
+    report = json.loads(s3.get_object(Bucket=JOB_BUCKET, Key=out + "manifests/output/adaptive-overlap.json")
+                        ["Body"].read())
+    assert report["answersPerObject"] == {"2": 1, "3": 1} and report["escalated"] == 1
+    assert report["escalationWorkteam"] == expert_arn.rsplit("/", 1)[1]
 
 
 def test_escalation_tag_errors_are_a_validation_exception_naming_the_tag(sm, s3):

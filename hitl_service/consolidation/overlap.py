@@ -144,7 +144,7 @@ class Verdict:
 
 def verdict(confidence: float, answers: int, maximum: int, target: float, escalation: bool) -> str:
     """Done at the target; one more reviewer below it until the maximum; then the escalation team,
-    when there is one (its single answer decides the item, see docs/verify-adjust-autolabel.md)."""
+    when there is one (one answer, consolidated with the rest; docs/verify-adjust-autolabel.md)."""
     if confidence >= target:
         return Verdict.DONE
     if answers < maximum:

@@ -9,7 +9,7 @@ RUN_STAMP := $(VENV)/.runtime-$(HASH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 
-.PHONY: run test bench bench-cluster bench-peers bench-consolidation bench-autolabel demo setup redis-bin wrk-bin chromium lint clean
+.PHONY: run test bench bench-cluster bench-peers bench-consolidation bench-autolabel bench-escalation demo setup redis-bin wrk-bin chromium lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,9 @@ bench-consolidation: setup
 
 bench-autolabel: setup
 	$(PY) -m bench.a_autolabel
+
+bench-escalation: setup
+	$(PY) -m bench.a2_escalation
 
 demo: setup
 	$(PY) examples/demo.py

@@ -187,7 +187,7 @@ def render(machine, results: list[Result], args, notes: dict[str, str], caveats:
 
 # Other helpers' benchmarks (bench/c_*.py, bench/g_*.py) write their own sections into the same file
 # between these markers; a run of `python -m bench` must not erase them.
-PRESERVED = ("cluster", "peers", "consolidation", "jobs", "jobs-g2", "autolabel")
+PRESERVED = ("cluster", "peers", "consolidation", "jobs", "jobs-g2", "autolabel", "escalation")
 _BLOCK_RE = re.compile(r"<!-- (?P<name>[a-z0-9_-]+):begin -->.*?<!-- (?P=name):end -->", re.S)
 
 

@@ -107,3 +107,46 @@ def region_confidence(object_confidences, counts: list[int]) -> float:
     kept = len(object_confidences)
     agree = sum(c == kept for c in counts) / len(counts)
     return min([agree, *[float(c) for c in object_confidences]])
+
+
+ESCALATION_WORKTEAM_TAG = "hitl:escalation-workteam"
+
+
+def escalation_team_from_tags(tags: list[dict] | None, overlap: OverlapSettings | None, first_team_arn: str,
+                              team_exists) -> str | None:
+    """The escalation workteam ARN the tags name (None: no tag); ValueError naming the tag when invalid.
+
+    Rules (docs/verify-adjust-autolabel.md, "Escalation"): needs adaptive overlap (the target decides
+    what "still below" means), a workteam that exists (``team_exists(arn)``) and differs from the first.
+    """
+    values = {t.get("Key"): t.get("Value") for t in tags or []}
+    arn = values.get(ESCALATION_WORKTEAM_TAG)
+    if arn is None:
+        return None
+    arn = arn.strip()
+    if overlap is None:
+        raise ValueError(f"Tag {ESCALATION_WORKTEAM_TAG} needs tags {INITIAL_WORKERS_TAG} and "
+                         f"{TARGET_CONFIDENCE_TAG} (escalation follows adaptive overlap)")
+    if arn == first_team_arn.strip():
+        raise ValueError(f"Tag {ESCALATION_WORKTEAM_TAG} must name a workteam other than the first one ({arn})")
+    if not team_exists(arn):
+        raise ValueError(f"Tag {ESCALATION_WORKTEAM_TAG} names workteam {arn!r}, which does not exist")
+    return arn
+
+
+class Verdict:
+    """What a deciding item needs next (the values decide_item.lua / job_decide.lua take)."""
+
+    DONE = "done"
+    MORE = "more"
+    ESCALATE = "escalate"
+
+
+def verdict(confidence: float, answers: int, maximum: int, target: float, escalation: bool) -> str:
+    """Done at the target; one more reviewer below it until the maximum; then the escalation team,
+    when there is one (one answer, consolidated with the rest; docs/verify-adjust-autolabel.md)."""
+    if confidence >= target:
+        return Verdict.DONE
+    if answers < maximum:
+        return Verdict.MORE
+    return Verdict.ESCALATE if escalation else Verdict.DONE

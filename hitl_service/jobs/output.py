@@ -66,10 +66,17 @@ def dumps(doc) -> bytes:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def worker_response_doc(answers: list[dict]) -> dict:
-    """``annotations/worker-response`` file: every worker's answer to one object."""
-    return {"answers": [{k: a[k] for k in ("answerContent", "submissionTime", "workerId", "workerMetadata",
-                                            "acceptanceTime", "timeSpentInSeconds") if k in a} for a in answers]}
+def worker_response_doc(answers: list[dict], first_stage: int | None = None) -> dict:
+    """``annotations/worker-response`` file: every worker's answer to one object (answers past
+    ``first_stage`` came from the escalation workteam: ``workerMetadata.stage`` says so)."""
+    out = []
+    for i, a in enumerate(answers):
+        doc = {k: a[k] for k in ("answerContent", "submissionTime", "workerId", "workerMetadata",
+                                 "acceptanceTime", "timeSpentInSeconds") if k in a}
+        if first_stage is not None and i >= first_stage:
+            doc["workerMetadata"] = {**(doc.get("workerMetadata") or {}), "stage": "escalation"}
+        out.append(doc)
+    return {"answers": out}
 
 
 def consolidation_request_item(object_id: int, data_object: dict, answers: list[dict]) -> dict:

@@ -107,13 +107,16 @@ def claim(ctx: ServiceContext, reviewer: dict, team: str | None = None) -> dict 
     candidates = []
     for name in ctx.store.jobs.active_names():
         job = ctx.store.jobs.get(name)
-        if job and job["team"] in teams and job["status"] == LabelingJobStatus.IN_PROGRESS.value:
+        if job and job["status"] == LabelingJobStatus.IN_PROGRESS.value and (
+                job["team"] in teams or job.get("escalation_team") in teams):
             candidates.append(job)
     for job in sorted(candidates, key=lambda j: int(j["created_ms"])):
         lease_id = secrets.token_urlsafe(18)
         now = now_ms()
-        # the claim script first gives back the job's expired leases; audit.job_reaping records them
-        step = functools.partial(ctx.store.jobs.claim, job["name"], worker, now, lease_id, window)
+        # the claim script first gives back the job's expired leases; audit.job_reaping records them;
+        # a member of the escalation workteam (and not of the first) answers the escalated objects
+        step = functools.partial(ctx.store.jobs.claim, job["name"], worker, now, lease_id, window,
+                                 escalation=job["team"] not in teams)
         got = audit.job_reaping(ctx, job["name"], job["team"], step, limit=CLAIM_REAP)
         if got is not None:
             token = f"{TOKEN_PREFIX}{job['name']}~{lease_id}"

@@ -165,6 +165,7 @@ def create_labeling_job(ctx: ServiceContext, req: dict) -> dict:
     hooks = webhooks_from_tags(req.get("Tags", []))
     overlap = _overlap_fields(req, htc, functions, algorithm)
     team = _resolve_team(ctx, htc["WorkteamArn"])
+    overlap.update(_escalation_fields(ctx, req, htc, overlap))
     ui_kind, ui_ref = _resolve_ui(ctx, htc["UiConfig"])
     created = now_ms()
     arn = ctx.arns.labeling_job(name)
@@ -228,6 +229,26 @@ def _overlap_fields(req: dict, htc: dict, functions, algorithm) -> dict:
         raise ValidationError(f"Tag {INITIAL_WORKERS_TAG}: adaptive overlap cannot be combined with "
                               "LabelingJobAlgorithmsConfig")
     return {"initial_workers": overlap.initial, "target_confidence": repr(overlap.target)}
+
+
+def _escalation_fields(ctx: ServiceContext, req: dict, htc: dict, overlap: dict) -> dict:
+    """The job's escalation workteam (tag hitl:escalation-workteam); {} when off."""
+    from hitl_service.consolidation.overlap import OverlapSettings, escalation_team_from_tags
+
+    settings = OverlapSettings(int(overlap["initial_workers"]), float(overlap["target_confidence"])) if overlap else None
+
+    def exists(arn: str) -> bool:
+        try:
+            _resolve_team(ctx, arn)
+        except ValidationError:
+            return False
+        return True
+
+    try:
+        arn = escalation_team_from_tags(req.get("Tags"), settings, htc["WorkteamArn"], exists)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    return {"escalation_team": name_from_arn(arn, "workteam")} if arn else {}
 
 
 def stop_labeling_job(ctx: ServiceContext, name: str) -> None:

@@ -225,10 +225,16 @@ def consolidate(ctx: ServiceContext, name: str, job: dict, storage) -> bool:
 def _decide_overlap(ctx: ServiceContext, name: str, job: dict, taken, consolidated):
     """Adaptive overlap: objects below the target confidence with fewer than the maximum answers go
     back for one more reviewer (atomically, job_decide.lua); the rest, with their results, go on."""
+    from hitl_service.consolidation.overlap import Verdict, verdict
+
     target, maximum = float(job["target_confidence"]), int(job["workers_per_object"])
-    verdicts = [OverlapVerdict(o.object_id, len(o.answers),
-                               (c.confidence or 0.0) < target and len(o.answers) < maximum)
-                for o, c in zip(taken, consolidated)]
+    escalation = bool(job.get("escalation_team"))
+    verdicts = []
+    for o, c in zip(taken, consolidated):
+        # an escalated object (the maximum + the escalation answer) is done
+        v = (Verdict.DONE if len(o.answers) > maximum else
+             verdict(c.confidence or 0.0, len(o.answers), maximum, target, escalation))
+        verdicts.append(OverlapVerdict(o.object_id, len(o.answers), v == Verdict.MORE, v == Verdict.ESCALATE))
     skip = ctx.store.jobs.decide(name, now_ms(), verdicts)
     if skip:
         log.info("adaptive overlap job=%s more=%s", name, len(skip))
@@ -251,11 +257,16 @@ def overlap_report(job: dict, used: dict[int, int]) -> dict:
     """The adaptive-overlap report of a job: its settings and how many objects used how many answers."""
     objects = sum(used.values())
     answers = sum(n * c for n, c in used.items())
-    return {"version": 1, "labelingJobName": job["name"], "initialWorkers": int(job["initial_workers"]),
-            "maxWorkers": int(job["workers_per_object"]), "targetConfidence": float(job["target_confidence"]),
-            "objects": objects, "answers": answers,
-            "answersPerObject": {str(n): used[n] for n in sorted(used)},
-            "meanAnswersPerObject": round(answers / objects, 4) if objects else None}
+    maximum = int(job["workers_per_object"])
+    # escalated objects are the ones with an answer past the maximum (hitl:escalation-workteam)
+    escalation = ({"escalationWorkteam": job["escalation_team"], "escalated": used.get(maximum + 1, 0)}
+                  if job.get("escalation_team") else {})
+    report = {"version": 1, "labelingJobName": job["name"], "initialWorkers": int(job["initial_workers"]),
+              "maxWorkers": maximum, "targetConfidence": float(job["target_confidence"]),
+              "objects": objects, "answers": answers,
+              "answersPerObject": {str(n): used[n] for n in sorted(used)},
+              "meanAnswersPerObject": round(answers / objects, 4) if objects else None}
+    return {**report, **escalation}
 
 
 def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> None:
@@ -276,9 +287,10 @@ def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> N
             taken, consolidated = _decide_overlap(ctx, name, job, taken, consolidated)
             if not taken:
                 return
+    maximum = int(job["workers_per_object"])
     for o in taken:
         storage.put(layout.bucket, layout.worker_response(o.object_id, _last_ms(o.answers)),
-                    gt.dumps(gt.worker_response_doc(o.answers)))
+                    gt.dumps(gt.worker_response_doc(o.answers, first_stage=maximum)))
     batch = _batch_id(taken)
     request = [gt.consolidation_request_item(o.object_id, lines[o.object_id], o.answers) for o in taken]
     storage.put(layout.bucket, layout.consolidation_request(batch), gt.dumps(request))
@@ -314,7 +326,9 @@ def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> N
                 mask_key = layout.consolidated_mask(o.object_id, _last_ms(o.answers))
                 storage.put(layout.bucket, mask_key, c.png, content_type="image/png")
                 c = dataclasses.replace(c, value=layout.uri(mask_key))
-            meta = gt.metadata(task_type, job["name"], _last_ms(o.answers), **c.meta)
+            # escalated: more answers than the maximum, the last from the escalation team (ours, not GT's)
+            extra = {"escalated": "yes"} if len(o.answers) > maximum else {}
+            meta = gt.metadata(task_type, job["name"], _last_ms(o.answers), **c.meta, **extra)
             response.append({"datasetObjectId": str(o.object_id),
                              "consolidatedAnnotation": {"content": {attr: c.value, f"{attr}-metadata": meta}}})
             results[o.object_id] = json.dumps(gt.output_line(lines[o.object_id], attr, c.value, meta),

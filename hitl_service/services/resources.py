@@ -257,8 +257,13 @@ def _consolidate_tag(tags: list[dict]) -> str:
 
 def _overlap_fields(tags: list[dict], task_count: int) -> dict:
     """The flow fields of adaptive overlap (hitl:initial-workers, hitl:target-confidence); {} when off."""
-    from hitl_service.consolidation.overlap import overlap_from_tags
+    from hitl_service.consolidation.overlap import ESCALATION_WORKTEAM_TAG, overlap_from_tags
 
+    if any(t.get("Key") == ESCALATION_WORKTEAM_TAG for t in tags or []):
+        # refused rather than ignored: a loop's second stage would live in another team's slot, which
+        # is not built yet (docs/verify-adjust-autolabel.md, "Escalation")
+        raise ValidationError(f"Tag {ESCALATION_WORKTEAM_TAG}: escalation is offered for labeling jobs only; "
+                              "flow definitions do not support it yet")
     try:
         overlap = overlap_from_tags(tags, task_count, "HumanLoopConfig.TaskCount")
     except ValueError as exc:

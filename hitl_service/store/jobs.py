@@ -56,6 +56,7 @@ class OverlapVerdict:
     object_id: int
     answers: int
     more: bool
+    escalate: bool = False   # the maximum is reached, still below the target: the escalation team
 
 
 # the record fields a listing needs (summaries never read the request document)
@@ -232,7 +233,8 @@ class JobStore:
         now (given one more reviewer, or a stale verdict)."""
         if not verdicts:
             return set()
-        flat = [x for v in verdicts for x in (v.object_id, v.answers, "more" if v.more else "done")]
+        flat = [x for v in verdicts
+                for x in (v.object_id, v.answers, "escalate" if v.escalate else "more" if v.more else "done")]
         return {int(i) for i in self.scripts.job_decide(keys=keys.job_keys(name), args=_args(now_ms, *flat))}
 
     def answers_used(self, name: str) -> dict[int, int]:
@@ -260,9 +262,13 @@ class JobStore:
 
     # ---- reviewers ------------------------------------------------------------------------------
 
-    def claim(self, name: str, worker: str, now_ms: int, lease_id: str, window_ms: int, max_scan: int = 200) -> Claim | None:
-        """Lease the next object of the job this reviewer has not worked on; None if there is none."""
-        out = self.scripts.job_claim(keys=keys.job_keys(name), args=_args(worker, now_ms, lease_id, window_ms, max_scan))
+    def claim(self, name: str, worker: str, now_ms: int, lease_id: str, window_ms: int, max_scan: int = 200,
+              *, escalation: bool = False) -> Claim | None:
+        """Lease the next object of the job this reviewer has not worked on (from the escalation
+        team's queue when ``escalation``); None if there is none."""
+        stage = "escalation" if escalation else "first"
+        out = self.scripts.job_claim(keys=keys.job_keys(name),
+                                     args=_args(worker, now_ms, lease_id, window_ms, max_scan, stage))
         if out[0] != "claimed":
             return None
         return Claim(int(out[1]), int(out[2]), int(out[3]))

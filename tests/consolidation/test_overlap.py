@@ -47,3 +47,12 @@ def test_a_lone_extra_box_lowers_the_confidence_though_it_is_dropped():
     assert region_confidence([0.9, 0.7], [2, 2, 3]) == pytest.approx(2 / 3)
     assert region_confidence([], [0, 0]) == 1.0
     assert region_confidence([1.0], [1]) == 0.0
+
+
+def test_the_verdict_escalates_only_at_the_maximum_below_the_target_with_a_team():
+    from hitl_service.consolidation.overlap import Verdict, verdict
+
+    assert verdict(0.95, 2, 3, 0.9, escalation=True) == Verdict.DONE
+    assert verdict(0.5, 2, 3, 0.9, escalation=True) == Verdict.MORE
+    assert verdict(0.67, 3, 3, 0.9, escalation=True) == Verdict.ESCALATE
+    assert verdict(0.67, 3, 3, 0.9, escalation=False) == Verdict.DONE

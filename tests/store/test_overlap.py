@@ -201,39 +201,39 @@ def test_a_job_object_gets_more_reviewers_only_through_the_decide_script(store):
     assert store.jobs.answers_used(JOB) == {3: 1}
 
 
-def test_racing_job_reviewers_and_deciders_never_exceed_the_maximum(plain_store):
-    store = plain_store
-    n_objects, maximum = 10, 4
-    make_job(store, n_objects, workers=maximum, initial=1)
+def job_reviewer(store, worker, escalation=False):
+    """A thread body: claim (from the escalation queue when ``escalation``) and answer until stopped."""
+    def go(stop):
+        seq = 0
+        while not stop.is_set():
+            seq += 1
+            lease = f"{worker}-{seq}"
+            got = store.jobs.claim(JOB, worker, int(time.time() * 1000), lease, 60_000, escalation=escalation)
+            if got is None:
+                time.sleep(0.002)
+                continue
+            store.jobs.submit(JOB, lease, worker, int(time.time() * 1000), {"workerId": worker})
+    return go
+
+
+def race_job(store, n_objects, reviewers, verdict_of, result_of):
+    """Reviewer threads against two deciders (as a duplicated work task would race; the job lock
+    normally keeps one) until every object is recorded; ``verdict_of(answers)`` is their verdict."""
     recorded = collections.Counter()
     lock = threading.Lock()
 
-    def reviewer(worker):
-        def go(stop):
-            seq = 0
-            while not stop.is_set():
-                seq += 1
-                lease = f"{worker}-{seq}"
-                got = store.jobs.claim(JOB, worker, int(time.time() * 1000), lease, 60_000)
-                if got is None:
-                    time.sleep(0.002)
-                    continue
-                store.jobs.submit(JOB, lease, worker, int(time.time() * 1000), {"workerId": worker})
-        return go
-
     def decider(stop):
-        # two race as a duplicated work task would (the job lock normally keeps one): always "more"
         while not stop.is_set():
             taken = store.jobs.take_answered(JOB, int(time.time() * 1000), 0, 50)
-            verdicts = [OverlapVerdict(o.object_id, len(o.answers), True) for o in taken]
+            verdicts = [verdict_of(o.object_id, len(o.answers)) for o in taken]
             skip = store.jobs.decide(JOB, int(time.time() * 1000), verdicts)
-            final = {o.object_id: json.dumps({"n": len(o.answers)}) for o in taken if o.object_id not in skip}
+            final = {o.object_id: json.dumps(result_of(o)) for o in taken if o.object_id not in skip}
             if final:
                 done, _ = store.jobs.record_results(JOB, int(time.time() * 1000), final)
                 with lock:
                     recorded["done"] += done
 
-    threads, stop, errors = run_threads([reviewer(f"w{i}") for i in range(7)] + [decider, decider])
+    threads, stop, errors = run_threads([*reviewers, decider, decider])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and recorded["done"] < n_objects:
         time.sleep(0.02)
@@ -241,6 +241,15 @@ def test_racing_job_reviewers_and_deciders_never_exceed_the_maximum(plain_store)
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_racing_job_reviewers_and_deciders_never_exceed_the_maximum(plain_store):
+    store = plain_store
+    n_objects, maximum = 10, 4
+    make_job(store, n_objects, workers=maximum, initial=1)
+    # the deciders always ask for "more"
+    race_job(store, n_objects, [job_reviewer(store, f"w{i}") for i in range(7)],
+             lambda oid, n: OverlapVerdict(oid, n, True), lambda o: {"n": len(o.answers)})
     assert store.jobs.answers_used(JOB) == {maximum: n_objects}
     results = store.jobs.results(JOB, list(range(n_objects)))
     assert [json.loads(r)["n"] for r in results] == [maximum] * n_objects
@@ -273,3 +282,61 @@ def test_a_job_stopped_while_an_object_is_deciding_records_it_without_more_revie
     assert store.jobs.decide(JOB, 22, [OverlapVerdict(0, 1, True)]) == set()
     assert store.client.hget(keys.job_part(JOB, "left"), "0") is None
     assert store.jobs.record_results(JOB, 23, {0: "{}"}) == (1, True)
+
+
+def test_an_escalated_job_object_waits_for_one_escalation_reviewer_only(store):
+    make_job(store, 1, workers=2, initial=2)
+    store.client.hset(keys.job(JOB), "escalation_team", "experts")
+    for w in ("a", "b"):
+        store.jobs.claim(JOB, w, 10, f"lease-{w}", WINDOW)
+        assert store.jobs.submit(JOB, f"lease-{w}", w, 11, {"workerId": w}).complete is (w == "b")
+    # at the maximum with an escalation team the object stays out for the decision
+    [taken] = store.jobs.take_answered(JOB, 20, 1000, 10)
+    escalate = OverlapVerdict(0, 2, False, escalate=True)
+    assert store.jobs.decide(JOB, 21, [escalate]) == {0}
+    assert store.jobs.decide(JOB, 22, [escalate]) == {0}          # repeated: no second assignment
+    assert store.client.hget(keys.job_part(JOB, "left"), "0") == "1"
+    assert store.client.hget(keys.job_part(JOB, "need"), "0") == "3"
+    assert store.jobs.claim(JOB, "c", 30, "lease-c", WINDOW) is None                     # not the first team's
+    assert store.jobs.claim(JOB, "x", 31, "lease-x", WINDOW, escalation=True).object_id == 0
+    assert store.jobs.claim(JOB, "y", 32, "lease-y", WINDOW, escalation=True) is None    # one assignment
+    store.jobs.lease(JOB, "lease-x", "x", 33, release=True)        # handed back to the escalation queue
+    assert store.jobs.claim(JOB, "c", 34, "lease-c", WINDOW) is None
+    assert store.jobs.claim(JOB, "y", 35, "lease-y", WINDOW, escalation=True).object_id == 0
+    assert store.jobs.submit(JOB, "lease-y", "y", 36, {"workerId": "y"}).complete
+    [taken] = store.jobs.take_answered(JOB, 40, 1000, 10)
+    assert [a["workerId"] for a in taken.answers] == ["a", "b", "y"]
+    assert store.jobs.decide(JOB, 41, [OverlapVerdict(0, 3, False)]) == set()
+    assert store.jobs.record_results(JOB, 42, {0: "{}"}) == (1, True)
+    assert store.jobs.answers_used(JOB) == {3: 1}
+
+
+def test_a_done_verdict_at_the_maximum_records_the_object_without_escalating(store):
+    make_job(store, 1, workers=2, initial=2)
+    store.client.hset(keys.job(JOB), "escalation_team", "experts")
+    for w in ("a", "b"):
+        store.jobs.claim(JOB, w, 10, f"lease-{w}", WINDOW)
+        store.jobs.submit(JOB, f"lease-{w}", w, 11, {"workerId": w})
+    store.jobs.take_answered(JOB, 20, 1000, 10)
+    assert store.jobs.decide(JOB, 21, [OverlapVerdict(0, 2, False)]) == set()
+    assert store.jobs.claim(JOB, "x", 31, "lease-x", WINDOW, escalation=True) is None
+    assert store.jobs.record_results(JOB, 42, {0: "{}"}) == (1, True)
+
+
+def test_racing_first_and_escalation_reviewers_give_each_object_the_maximum_then_one_expert(plain_store):
+    store = plain_store
+    n_objects, maximum = 10, 3
+    make_job(store, n_objects, workers=maximum, initial=1)
+    store.client.hset(keys.job(JOB), "escalation_team", "experts")
+    reviewers = ([job_reviewer(store, f"w{i}") for i in range(5)]
+                 + [job_reviewer(store, f"x{i}", escalation=True) for i in range(2)])
+    # the deciders are never satisfied: more below the maximum, then escalate
+    race_job(store, n_objects, reviewers,
+             lambda oid, n: OverlapVerdict(oid, n, n < maximum, escalate=n == maximum),
+             lambda o: [a["workerId"] for a in o.answers])
+    assert store.jobs.answers_used(JOB) == {maximum + 1: n_objects}
+    for result in store.jobs.results(JOB, list(range(n_objects))):
+        workers = json.loads(result)
+        assert len(set(workers)) == maximum + 1
+        assert all(w.startswith("w") for w in workers[:maximum]) and workers[maximum].startswith("x")
+    assert store.jobs.expire(JOB, int(time.time() * 1000), 0).finish

@@ -1,5 +1,5 @@
 -- use: lib_job
--- ARGV now, then (id, answers consolidated, verdict 'more' or 'done') triples
+-- ARGV now, then (id, answers consolidated, verdict 'more', 'escalate' or 'done') triples
 -- Adaptive overlap: apply the worker's verdicts on answered objects before their results are
 -- recorded. An object still out (it had the answers it needed but fewer than the maximum) either
 -- goes back on the queue, at its head, for one more distinct reviewer ('more': only while the job
@@ -8,6 +8,8 @@
 -- retired (all answers in, lifetime ended, job stopping) are recorded as they are.
 -- Returns the ids not to record now: those given one more reviewer, stale verdicts (due again) and
 -- objects no longer waiting for consolidation (a repeated verdict).
+-- 'escalate' (the job names an escalation workteam, the object has the maximum and is still below
+-- the target): it needs one answer more, from the escalation team's queue (ESCQ), same slot.
 local now = tonumber(ARGV[1])
 local max = num('workers_per_object')
 local running = redis.call('HGET', JOB, 'status') == 'InProgress'
@@ -27,6 +29,12 @@ for i = 2, #ARGV, 3 do
       redis.call('HSET', NEED, id, seen + 1)
       redis.call('HSET', LEFT, id, 1)
       redis.call('ZADD', QUEUE, 0, id)
+      redis.call('ZREM', ANSWERED, id)
+      table.insert(skip, id)
+    elseif running and verdict == 'escalate' and seen == max and redis.call('HGET', JOB, 'escalation_team') then
+      redis.call('HSET', NEED, id, seen + 1)
+      redis.call('HSET', LEFT, id, 1)
+      redis.call('ZADD', ESCQ, 0, id)
       redis.call('ZREM', ANSWERED, id)
       table.insert(skip, id)
     else

@@ -10,5 +10,5 @@ redis.call('HSET', JOB, 'status', 'Stopping', 'modified_ms', now)
 redis.call('DEL', PENDING)
 -- every out object expires at once: the expiry step retires them the same way a lifetime end does
 for _, id in ipairs(redis.call('ZRANGE', EXPIRY, 0, -1)) do redis.call('ZADD', EXPIRY, 0, id) end
-redis.call('DEL', QUEUE)
+redis.call('DEL', QUEUE, ESCQ)
 return {'stopping', s}

@@ -19,9 +19,11 @@ table.insert(answers, cjson.decode(ARGV[4]))
 redis.call('HSET', ANSWERS, id, cjson.encode(answers))
 redis.call('HINCRBY', JOB, 'answers', 1)
 if #answers < need(id) then return {'submitted', id, 'open'} end
-if #answers < num('workers_per_object') then
+local max = num('workers_per_object')
+if #answers < max or (#answers == max and redis.call('HGET', JOB, 'escalation_team')) then
   -- adaptive overlap: the object has the answers it needs now (so none is queued or leased) but
-  -- fewer than the maximum; it stays out while the worker consolidates and decides (job_decide.lua)
+  -- fewer than the maximum, or (with an escalation team) exactly the maximum; it stays out while
+  -- the worker consolidates and decides (job_decide.lua): done, one more, or the escalation team
   redis.call('ZADD', ANSWERED, now, id)
   return {'submitted', id, 'complete'}
 end

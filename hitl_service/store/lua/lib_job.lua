@@ -4,6 +4,8 @@ local JOB, PENDING, QUEUE, LEFT, WORKERS, ANSWERS, ANSWERED, RESULTS, EXPIRY, LE
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13],
   KEYS[14]
 local NEED = KEYS[15]
+-- escalation (the escalation-workteam tag): objects whose last assignment is for the escalation team
+local ESCQ = KEYS[16]
 
 local function num(field) return tonumber(redis.call('HGET', JOB, field) or '0') or 0 end
 
@@ -55,11 +57,17 @@ local function release(now)
   return moved
 end
 
+-- an escalated object needs one answer more than the maximum: the escalation reviewer's
+local function escalated(id)
+  return need(id) > num('workers_per_object')
+end
+
 -- the object is no longer out: all answers are in, it expired, or the job stopped
 local function retire(id, now)
   redis.call('HDEL', LEFT, id)
   redis.call('HDEL', NEED, id)
   redis.call('ZREM', QUEUE, id)
+  redis.call('ZREM', ESCQ, id)
   redis.call('ZREM', EXPIRY, id)
   redis.call('HINCRBY', JOB, 'out', -1)
 end
@@ -85,7 +93,7 @@ local function give_back(lease_id)
   local left = redis.call('HGET', LEFT, id)
   if left and redis.call('HGET', JOB, 'status') == 'InProgress' then
     redis.call('HINCRBY', LEFT, id, 1)
-    redis.call('ZADD', QUEUE, 'NX', 0, id)
+    redis.call('ZADD', escalated(id) and ESCQ or QUEUE, 'NX', 0, id)
   end
 end
 

@@ -9,7 +9,7 @@ RUN_STAMP := $(VENV)/.runtime-$(HASH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 
-.PHONY: run test bench bench-cluster bench-peers bench-consolidation bench-autolabel bench-escalation demo setup redis-bin wrk-bin chromium lint clean
+.PHONY: run test bench bench-cluster bench-peers bench-consolidation bench-autolabel bench-escalation bench-compare demo setup redis-bin wrk-bin chromium lint clean
 
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,12 @@ bench-consolidation: setup
 
 bench-autolabel: setup
 	$(PY) -m bench.a_autolabel
+
+# issue 15's "B1-B7 not worse": the Summary at BEFORE (the last run before the store rework) beside this
+# file's, judged on same-run ratios; run after `make bench`
+BEFORE ?= 7db8de4
+bench-compare: setup
+	$(PY) -m bench.compare --before $(BEFORE)
 
 bench-escalation: setup
 	$(PY) -m bench.a2_escalation

@@ -141,6 +141,10 @@ def render(machine, results: list[Result], args, notes: dict[str, str], caveats:
                "make bench BENCH_ARGS='--only B1,B4'          # some benchmarks\n"
                "make bench-peers                             # P1: Label Studio side by side (own venv under var/)\n"
                "make bench-cluster                           # B3 and B7 on a 3-master Redis Cluster beside one Redis\n"
+               "make bench-consolidation                     # C1/C2 beside crowd-kit (own venv .venv-crowdkit)\n"
+               "make bench-autolabel                         # A1: automated labeling on digits and a text set\n"
+               "make bench-escalation                        # A2: escalation against plain overlap\n"
+               "make bench-compare BEFORE=7db8de4            # B1-B7 now beside an earlier run's Summary\n"
                ".venv/bin/python -m bench --save-results r.json   # keep raw results; re-render after editing\n"
                ".venv/bin/python -m bench --from-results r.json   #   bench/notes.py without running again\n"
                ".venv/bin/python -m bench.experiments E1 E2 E3   # the what-if runs quoted under Analysis\n"
@@ -187,7 +191,7 @@ def render(machine, results: list[Result], args, notes: dict[str, str], caveats:
 
 # Other helpers' benchmarks (bench/c_*.py, bench/g_*.py) write their own sections into the same file
 # between these markers; a run of `python -m bench` must not erase them.
-PRESERVED = ("cluster", "peers", "consolidation", "jobs", "jobs-g2", "autolabel", "escalation")
+PRESERVED = ("cluster", "peers", "consolidation", "jobs", "jobs-g2", "autolabel", "escalation", "compare")
 _BLOCK_RE = re.compile(r"<!-- (?P<name>[a-z0-9_-]+):begin -->.*?<!-- (?P=name):end -->", re.S)
 
 

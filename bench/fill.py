@@ -141,8 +141,9 @@ class Filler:
         while done < count:
             n = min(batch, count - done)
             tf = dict(zip(self.fields[::2], self.fields[1::2]))
-            team = tf["team"]
-            self.loader(keys=[keys.flow_loops(team, tf["flow_id"]), keys.expiry(team), keys.queue(team),
+            # the loop record leaves its team (the key's tag says it) and names the flow id in short
+            team, flow_id = self.team, tf.get("fid") or tf["flow_id"]
+            self.loader(keys=[keys.flow_loops(team, flow_id), keys.expiry(team), keys.queue(team),
                               keys.team_stats(team), keys.flow(team, tf["flow"])],
                         args=[f'{keys.loop(team, "")}|{keys.loop_ref("")}|{team}', f"{self.prefix}-", self.next_index, n, self.base_ms, self.width,
                               *self.fields])

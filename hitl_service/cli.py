@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 
 from hitl_service.errors import HitlError
@@ -336,12 +337,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `hitl` command."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args) or 0
     except HitlError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # `hitl jobs describe NAME | head`: the reader went away; end quietly, as Unix tools do (stdout
+        # goes to /dev/null so the interpreter's final flush does not raise again)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -62,6 +62,8 @@ class Settings:
     access_keys: dict[str, str] = dataclasses.field(default_factory=dict)
     secret_key: str = "dev-insecure-secret-change-me"
     public_url: str = "http://127.0.0.1:8080"
+    # the address `hitl run` binds the API to; loopback unless the operator opens it (HITL_BIND_HOST)
+    bind_host: str = "127.0.0.1"
     data_dir: str = "var/data"
     max_clock_skew_seconds: int = 300
     # output storage: "local" (files under data_dir/s3/<bucket>/<key>) or "s3"
@@ -168,6 +170,7 @@ class Settings:
         put("access_keys", "HITL_ACCESS_KEYS", _keys)
         put("secret_key", "HITL_SECRET_KEY")
         put("public_url", "HITL_PUBLIC_URL", lambda v: v.rstrip("/"))
+        put("bind_host", "HITL_BIND_HOST")
         put("data_dir", "HITL_DATA_DIR")
         put("max_clock_skew_seconds", "HITL_MAX_CLOCK_SKEW_SECONDS", int)
         put("output_backend", "HITL_OUTPUT_BACKEND")

@@ -152,10 +152,10 @@ def run(port: int = API_PORT_DEFAULT, root: Path | None = None, host: str | None
     env = dict(os.environ)
     for k, v in file_env.items():
         env.setdefault(k, v)
-    host = host or env.get("HITL_BIND_HOST") or BIND_HOST_DEFAULT
     env.setdefault("HITL_PUBLIC_URL", f"http://127.0.0.1:{port}")
     env.setdefault("HITL_DATA_DIR", str(state_dir / "data"))
     settings = Settings.from_env(env)
+    host = host or settings.bind_host
     from hitl_service.supervisor import Child, supervise
 
     children: list[Child] = []

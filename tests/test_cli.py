@@ -154,3 +154,18 @@ def test_loops_list_takes_the_flow_arn_as_well_as_its_name(service, sm, a2i):
     assert [r["name"] for r in by_arn] == [r["name"] for r in by_name] == ["by-arn-1", "by-arn-0"]
     other = hitl(service, "loops", "list", "--flow", flow_arn.replace(flow, "no-such-flow"))
     assert other.returncode == 2 and "does not exist" in other.stderr
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(service, sm, a2i):
+    """`hitl loops list ... | head -1`: no BrokenPipeError traceback when the reader goes away."""
+    flow, flow_arn = R.create_flow(sm)
+    for i in range(3):
+        start(a2i, flow_arn, f"piped-{i}")
+    s = service.settings
+    env = dict(os.environ, HITL_REDIS_URL=s.redis_url, HITL_BROKER_URL=s.broker_url, HITL_REGION=s.region,
+               HITL_ACCOUNT_ID=s.account_id, HITL_DATA_DIR=s.data_dir, HITL_LOG_LEVEL="WARNING")
+    # `true` leaves without reading, so the command's first write meets a closed pipe
+    cmd = f"'{sys.executable}' -m hitl_service.cli loops list --flow {flow} | true"
+    out = subprocess.run(["bash", "-c", cmd], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    assert "Traceback" not in out.stderr and "BrokenPipeError" not in out.stderr, out.stderr

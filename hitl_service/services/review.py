@@ -191,7 +191,20 @@ def my_assignments(ctx: ServiceContext, reviewer: dict) -> list[dict]:
 
 
 def queue_overview(ctx: ServiceContext, team_names: list[str]) -> list[dict]:
-    """Depth (assignments waiting) and age of the oldest waiting loop, per team."""
+    """Per team: assignments waiting (loops' and running labeling jobs' objects) and the oldest loop's age."""
     now = now_ms()
-    return [{"workteam": t, "waiting": depth, "oldestAgeSeconds": (now - int(head)) / 1000 if head is not None else None}
+    jobs = _job_objects_waiting(ctx, set(team_names))
+    return [{"workteam": t, "waiting": depth + jobs.get(t, 0),
+             "oldestAgeSeconds": (now - int(head)) / 1000 if head is not None else None}
             for t, depth, head in ctx.store.queues.overview(team_names)]
+
+
+def _job_objects_waiting(ctx: ServiceContext, teams: set[str]) -> dict[str, int]:
+    # running jobs are few (the active set); their objects share the reviewer's queue, so they count
+    waiting: dict[str, int] = {}
+    for job in ctx.store.jobs.waiting(ctx.store.jobs.active_names()):
+        if job.team in teams:
+            waiting[job.team] = waiting.get(job.team, 0) + job.waiting
+        if job.escalation_team in teams:
+            waiting[job.escalation_team] = waiting.get(job.escalation_team, 0) + job.escalation_waiting
+    return waiting

@@ -13,7 +13,7 @@ import json
 import time
 
 from hitl_service.domain.labeling import (  # noqa: F401 - re-exported for callers
-    CreateOutcome, FinishOutcome, IngestOutcome, LeaseOutcome, StopOutcome)
+    CreateOutcome, FinishOutcome, IngestOutcome, LabelingJobStatus, LeaseOutcome, StopOutcome)
 from hitl_service.store import keys
 
 
@@ -67,6 +67,16 @@ SUMMARY_FIELDS = ("name", "arn", "status", "created_ms", "modified_ms", "team", 
 
 # how long an ended job stays in the recent set (the /metrics window is shorter)
 RECENT_RETENTION_MS = 7 * 24 * 3600 * 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class JobWaiting:
+    """A running job's objects waiting for a reviewer of its team, and of its escalation team."""
+
+    team: str
+    waiting: int
+    escalation_team: str
+    escalation_waiting: int
 
 
 class JobIndex(enum.Enum):
@@ -143,6 +153,21 @@ class JobStore:
 
     def active_names(self) -> list[str]:
         return sorted(self.r.smembers(keys.JOBS_ACTIVE))
+
+    def waiting(self, names: list[str]) -> list[JobWaiting]:
+        """Per running job among ``names``: objects on its queue and on its escalation queue, one round trip."""
+        pipe = self.r.pipeline(transaction=False)
+        for n in names:
+            pipe.hmget(keys.job(n), "status", "team", "escalation_team")
+            pipe.zcard(keys.job_part(n, "queue"))
+            pipe.zcard(keys.job_part(n, "escalation"))
+        replies = pipe.execute() if names else []
+        out = []
+        for i in range(0, len(replies), 3):
+            (status, team, escalation_team), queued, escalated = replies[i:i + 3]
+            if status == LabelingJobStatus.IN_PROGRESS.value:
+                out.append(JobWaiting(team or "", int(queued), escalation_team or "", int(escalated)))
+        return out
 
     def get(self, name: str) -> dict | None:
         """The job's record, or None."""

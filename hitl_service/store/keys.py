@@ -262,7 +262,7 @@ def job(name: str) -> str:
 
 
 def job_keys(name: str) -> list[str]:
-    """Every key of one job, in the order the job_*.lua scripts read KEYS (see store/lua/job_lib.lua)."""
+    """Every key of one job, in the order the job_*.lua scripts read KEYS (see store/lua/lib_job.lua)."""
     tag = _job_tag(name)
     return [tag] + [f"{tag}:{part}" for part in JOB_KEY_PARTS]
 

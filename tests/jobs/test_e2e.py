@@ -251,6 +251,24 @@ def test_stop_writes_what_was_labelled_and_ends_stopped(sm, service, s3, job_wor
     assert d["LabelingJobOutput"]["OutputDatasetS3Uri"].endswith(f"{name}/manifests/output/output.manifest")
 
 
+def test_job_objects_waiting_show_in_the_reviewers_queue_counts(sm, service, s3, job_worker):
+    """A running job's objects count as waiting in its team's queue (the page, `hitl queues` and /metrics share it)."""
+    name, group = start_text_job(sm, s3, "counted", 4, MaxConcurrentTaskCount=4)
+    bot = Bot(service, R.unique("countbot"), [group])
+
+    def waiting() -> int:
+        resp = bot.http.get(f"{service.url}/review/api/queues", timeout=10)
+        assert resp.status_code == 200, resp.text
+        return sum(row["waiting"] for row in resp.json()["queues"])
+
+    wait_until(lambda: waiting() == 4, timeout=30, message="the job's four objects to wait in the team's queue")
+    assert bot.work(lambda t: {"crowd-classifier": {"label": "A"}}, limit=1) == 1
+    assert waiting() == 3
+    d = wait_until(lambda: (bot.work(lambda t: {"crowd-classifier": {"label": "B"}}) or True) and finished(sm, name),
+                   timeout=60, interval=0.2, message="the job to finish")
+    assert d["LabelingJobStatus"] == "Completed" and waiting() == 0
+
+
 def test_max_human_labeled_object_count_stops_handing_out_work(sm, service, s3, job_worker):
     name, group = start_text_job(sm, s3, "capped", 10, stopping={"MaxHumanLabeledObjectCount": 4})
     bot = Bot(service, R.unique("capbot"), [group])

@@ -67,8 +67,11 @@ def claim_next_assignment(ctx: ServiceContext, reviewer: dict, team: str | None 
     if not teams:
         return None
     worker = reviewer["worker_id"]
+    # loops of teams whose flows escalate to one of the reviewer's teams (hitl:escalation-workteam)
+    escalation_from = ctx.store.queues.escalation_sources(teams)
     claim = functools.partial(ctx.store.queues.claim, worker, teams, now=now_ms(),
-                              window_ms=ctx.settings.lease_heartbeat_seconds * 1000, max_scan=MAX_SCAN)
+                              window_ms=ctx.settings.lease_heartbeat_seconds * 1000, max_scan=MAX_SCAN,
+                              escalation_from=escalation_from)
     # a claim first hands back the teams' expired leases; audit.reaping records those expiries
     result = audit.reaping(ctx, teams, claim, limit=20)
     hand_over_closed(ctx, result.closed)

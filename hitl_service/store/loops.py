@@ -278,7 +278,8 @@ class LoopStore(Part):
         if not team:
             return StopResult(StopOutcome.MISSING)
         outcome, status = self.scripts.stop_loop(
-            keys=[*keys.team_keys(team), keys.loop(team, name)], args=[keys.loop_member(name), now])
+            keys=[*keys.team_keys(team), keys.loop(team, name), keys.escalation_queue(team)],
+            args=[keys.loop_member(name), now])
         return StopResult(StopOutcome(outcome), status)
 
     def expire_due(self, team: str, now: int, limit: int, reason: str) -> dict[str, CloseOutcome]:
@@ -287,7 +288,8 @@ class LoopStore(Part):
         out = {}
         for member in due:
             outcome = self.scripts.expire_item(keys=[*keys.team_keys(team, keys.member_kind(member)),
-                                                     keys.item(team, member)], args=[member, now, reason])
+                                                     keys.item(team, member), keys.escalation_queue(team)],
+                                               args=[member, now, reason])
             out[member] = CloseOutcome(outcome)
         return out
 

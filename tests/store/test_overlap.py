@@ -377,3 +377,25 @@ def test_the_escalation_hand_over_is_atomic_and_idempotent(store):
     assert store.loops.decide("t", "l", answers=2, verdict="escalate", now=190) is DecideOutcome.CLOSED
     assert store.queues.claim("g", ["x"], now=200, window_ms=WINDOW, max_scan=50,
                               escalation_from=["t"]).outcome is ClaimOutcome.EMPTY
+
+
+def test_an_escalated_loop_that_expires_or_is_stopped_leaves_the_escalation_queue(store):
+    make_flow(store, task_count=2, initial_workers=2, target_confidence="0.9", escalation_team="x", lifetime=1)
+    store.resources.create_team("x", 1, ["experts"], {"arn": "arn:team/x", "created_ms": 1})
+    for name, created in (("expired", 10), ("stopped", 20)):
+        start(store, name, created)
+    for now in (100, 101):
+        assert answer(store, "a", now)[1] is CloseOutcome.NONE
+        assert answer(store, "b", now + 10)[1] is CloseOutcome.DECIDE
+    for name in ("expired", "stopped"):
+        assert store.loops.decide("t", name, answers=2, verdict="escalate", now=150) is DecideOutcome.ESCALATED
+    assert store.client.zcard(keys.escalation_queue("t")) == 2
+    # the lifetime's end does not wait for the second stage: closed with the first stage's answers
+    assert store.loops.expire_due("t", 1015, 10, "expired") == {keys.loop_member("expired"): CloseOutcome.FINALIZE}
+    assert store.loops.stop("stopped", 1016).outcome is StopOutcome.FINALIZE
+    assert store.client.zcard(keys.escalation_queue("t")) == 0
+    assert (item(store, "expired")["target"], item(store, "expired")["answers"]) == ("Failed", "2")
+    assert item(store, "stopped")["target"] == "Stopped"
+    assert store.client.hget(keys.team_stats("t"), "queued") == "0"
+    assert store.queues.claim("e", ["x"], now=1020, window_ms=WINDOW, max_scan=50,
+                              escalation_from=["t"]).outcome is ClaimOutcome.EMPTY

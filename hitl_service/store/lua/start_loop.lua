@@ -52,7 +52,7 @@ if f[9] and f[9] ~= '' and f[9] ~= '[]' then redis.call('HSET', ITEM, 'hooks', f
 -- adaptive overlap (the initial workers tag): the loop starts needing that many answers, not task_count
 if f[11] and f[11] ~= '' then
   redis.call('HSET', ITEM, 'required', f[11], 'target_confidence', f[12])
-  -- escalation (hitl:escalation-workteam): decide_item.lua may give it one answer from that team
+  -- escalation (the escalation-workteam tag): decide_item.lua may give it one answer from that team
   if f[13] and f[13] ~= '' then redis.call('HSET', ITEM, 'escalation_team', f[13]) end
 end
 redis.call('ZADD', FLOW_LOOPS, 0, ARGV[10])

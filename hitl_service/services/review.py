@@ -183,7 +183,10 @@ def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_con
 def my_assignments(ctx: ServiceContext, reviewer: dict) -> list[dict]:
     out = []
     now = now_ms()
-    for lease_id in ctx.store.queues.worker_lease_ids(reviewer["worker_id"], teams_of(ctx, reviewer)):
+    teams = teams_of(ctx, reviewer)
+    # an escalation lease lives in the first team's slot (hitl:escalation-workteam)
+    teams += ctx.store.queues.escalation_sources(teams)
+    for lease_id in ctx.store.queues.worker_lease_ids(reviewer["worker_id"], teams):
         lease = ctx.store.queues.get_lease(lease_id)
         if lease is None or lease.expires_ms < now:
             continue

@@ -48,6 +48,9 @@ def test_a_split_loop_goes_to_one_escalation_reviewer_and_completes_once_with_th
     task = expert.claim_wait(wait_until, split)
     # TaskCount answers are in: nobody of the first team gets a third, nor a second expert
     assert c.claim() is None and both.claim() is None and other_expert.claim() is None
+    # the expert's held assignments list it (the lease lives in the first team's slot)
+    held = expert.http.get(f"{service.url}/review/api/assignments", timeout=10).json()["assignments"]
+    assert [a["humanLoopName"] for a in held] == [split]
     expert.submit(task["token"], label("Cat"))
     done = wait_terminal(a2i, split, output)
     assert done["HumanLoopStatus"] == "Completed"

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def decide_loop(ctx: ServiceContext, loop: dict) -> DecideOutcome:
     """Consolidate a deciding loop's answers; complete it at its target confidence or maximum, else
-    ask for one more reviewer."""
+    ask for one more reviewer (at the maximum: the flow's escalation team, when it names one)."""
     from hitl_service.consolidation.overlap import loop_confidence, verdict
 
     team, name = loop["team"], loop["name"]

@@ -69,6 +69,7 @@ class DecideOutcome(enum.StrEnum):
     """What the worker's adaptive-overlap verdict on an item led to (store/lua/decide_item.lua)."""
 
     MORE = "more"                # one more assignment is on the queue
+    ESCALATED = "escalated"      # one assignment is on the escalation queue (hitl:escalation-workteam)
     FINALIZE = "finalize"        # Completed; its output is written next
     FINISHED = "finished"
     CLOSED = "closed"            # a stop or the lifetime's end closed it first

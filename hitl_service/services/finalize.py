@@ -54,7 +54,7 @@ def build_loop_output(ctx: ServiceContext, loop: dict) -> LoopOutput:
     from hitl_service.output.document import build_output_document, output_key
 
     try:
-        answers = ctx.store.loops.answers(loop["name"], loop["team"])
+        answers = _mark_stages(loop, ctx.store.loops.answers(loop["name"], loop["team"]))
         bucket, key = output_key(loop["output_path"], loop["flow"], loop["name"],
                                  utc_from_ms(int(loop["created_ms"])))
         activation = json.loads(loop["activation"]) if loop.get("activation") else None
@@ -72,6 +72,16 @@ def build_loop_output(ctx: ServiceContext, loop: dict) -> LoopOutput:
         raise UnwritableOutput("ValidationError", f"The output could not be written as JSON: {exc}") from None
     except (RecursionError, TypeError) as exc:
         raise UnwritableOutput("InternalError", f"The output could not be built: {type(exc).__name__}") from None
+
+
+def _mark_stages(loop: dict, answers: list[dict]) -> list[dict]:
+    """An escalated loop's answers past TaskCount came from its escalation workteam: their
+    ``workerMetadata`` says ``"stage": "escalation"`` (docs/verify-adjust-autolabel.md)."""
+    if loop.get("stage") != "escalation":
+        return answers
+    first = int(loop.get("task_count") or 1)
+    return [a if i < first else {**a, "workerMetadata": {**(a.get("workerMetadata") or {}), "stage": "escalation"}}
+            for i, a in enumerate(answers)]
 
 
 def _consolidation(ctx: ServiceContext, loop: dict, answers: list[dict]) -> tuple[dict | None, dict | None]:

@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 def decide_loop(ctx: ServiceContext, loop: dict) -> DecideOutcome:
     """Consolidate a deciding loop's answers; complete it at its target confidence or maximum, else
-    ask for one more reviewer."""
-    from hitl_service.consolidation.overlap import loop_confidence
+    ask for one more reviewer (at the maximum: the flow's escalation team, when it names one)."""
+    from hitl_service.consolidation.overlap import loop_confidence, verdict
 
     team, name = loop["team"], loop["name"]
     answers = ctx.store.loops.answers(name, team)
@@ -29,8 +29,10 @@ def decide_loop(ctx: ServiceContext, loop: dict) -> DecideOutcome:
         return DecideOutcome.STALE
     confidence = loop_confidence([a.get("answerContent") or {} for a in answers])
     target = float(loop["target_confidence"])
-    more = confidence < target and seen < int(loop["task_count"])
-    outcome = ctx.store.loops.decide(team, name, answers=seen, more=more, now=now_ms())
+    # an escalated loop closes on its escalation answer (submit_answer.lua) and is not decided again
+    escalation = bool(loop.get("escalation_team")) and not loop.get("stage")
+    decision = verdict(confidence, seen, int(loop["task_count"]), target, escalation)
+    outcome = ctx.store.loops.decide(team, name, answers=seen, verdict=decision, now=now_ms())
     log.info("adaptive overlap loop=%s answers=%s confidence=%.4f target=%s max=%s outcome=%s", name, seen,
              confidence, target, loop["task_count"], outcome)
     return outcome

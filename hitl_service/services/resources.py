@@ -255,22 +255,26 @@ def _consolidate_tag(tags: list[dict]) -> str:
         raise ValidationError(str(exc)) from None
 
 
-def _overlap_fields(tags: list[dict], task_count: int) -> dict:
-    """The flow fields of adaptive overlap (hitl:initial-workers, hitl:target-confidence); {} when off."""
-    from hitl_service.consolidation.overlap import ESCALATION_WORKTEAM_TAG, overlap_from_tags
+def _overlap_fields(ctx: ServiceContext, tags: list[dict], task_count: int, workteam_arn: str) -> dict:
+    """The flow fields of adaptive overlap (hitl:initial-workers, hitl:target-confidence) and escalation
+    (hitl:escalation-workteam); {} when off."""
+    from hitl_service.consolidation.overlap import escalation_team_from_tags, overlap_from_tags
 
-    if any(t.get("Key") == ESCALATION_WORKTEAM_TAG for t in tags or []):
-        # refused rather than ignored: a loop's second stage would live in another team's slot, which
-        # is not built yet (docs/verify-adjust-autolabel.md, "Escalation")
-        raise ValidationError(f"Tag {ESCALATION_WORKTEAM_TAG}: escalation is offered for labeling jobs only; "
-                              "flow definitions do not support it yet")
+    def exists(arn: str) -> bool:
+        team = name_from_arn(arn, "workteam")
+        return bool(team) and ctx.arns.workteam(team) == arn and ctx.store.resources.get_team(team) is not None
+
     try:
         overlap = overlap_from_tags(tags, task_count, "HumanLoopConfig.TaskCount")
+        escalation = escalation_team_from_tags(tags, overlap, workteam_arn, exists)
     except ValueError as exc:
         raise ValidationError(str(exc)) from None
     if overlap is None:
         return {}
-    return {"initial_workers": overlap.initial, "target_confidence": repr(overlap.target)}
+    fields = {"initial_workers": overlap.initial, "target_confidence": repr(overlap.target)}
+    if escalation:
+        fields["escalation_team"] = name_from_arn(escalation, "workteam")
+    return fields
 
 
 def create_flow_definition(ctx: ServiceContext, req: dict) -> dict:
@@ -304,7 +308,7 @@ def create_flow_definition(ctx: ServiceContext, req: dict) -> dict:
 
         parse_conditions(conditions)
     consolidate = _consolidate_tag(req.get("Tags", []))
-    overlap = _overlap_fields(req.get("Tags", []), hlc["TaskCount"])
+    overlap = _overlap_fields(ctx, req.get("Tags", []), hlc["TaskCount"], hlc["WorkteamArn"])
     created = now_ms()
     arn = ctx.arns.flow_definition(name)
     doc = {k: req[k] for k in ("OutputConfig", "RoleArn", "HumanLoopRequestSource", "HumanLoopActivationConfig",

@@ -67,8 +67,11 @@ def claim_next_assignment(ctx: ServiceContext, reviewer: dict, team: str | None 
     if not teams:
         return None
     worker = reviewer["worker_id"]
+    # loops of teams whose flows escalate to one of the reviewer's teams (hitl:escalation-workteam)
+    escalation_from = ctx.store.queues.escalation_sources(teams)
     claim = functools.partial(ctx.store.queues.claim, worker, teams, now=now_ms(),
-                              window_ms=ctx.settings.lease_heartbeat_seconds * 1000, max_scan=MAX_SCAN)
+                              window_ms=ctx.settings.lease_heartbeat_seconds * 1000, max_scan=MAX_SCAN,
+                              escalation_from=escalation_from)
     # a claim first hands back the teams' expired leases; audit.reaping records those expiries
     result = audit.reaping(ctx, teams, claim, limit=20)
     hand_over_closed(ctx, result.closed)
@@ -180,7 +183,10 @@ def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_con
 def my_assignments(ctx: ServiceContext, reviewer: dict) -> list[dict]:
     out = []
     now = now_ms()
-    for lease_id in ctx.store.queues.worker_lease_ids(reviewer["worker_id"], teams_of(ctx, reviewer)):
+    teams = teams_of(ctx, reviewer)
+    # an escalation lease lives in the first team's slot (hitl:escalation-workteam)
+    teams += ctx.store.queues.escalation_sources(teams)
+    for lease_id in ctx.store.queues.worker_lease_ids(reviewer["worker_id"], teams):
         lease = ctx.store.queues.get_lease(lease_id)
         if lease is None or lease.expires_ms < now:
             continue

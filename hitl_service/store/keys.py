@@ -137,6 +137,23 @@ def expiry(team_name: str) -> str:
     return team_tag(team_name) + "expiry"
 
 
+def escalation_queue(team_name: str) -> str:
+    """A flow team's loops waiting for one reviewer of their escalation workteam (hitl:escalation-workteam),
+    scored by loop creation ms; in the loop's slot, so deciding and handing over is one script."""
+    return team_tag(team_name) + "escalation"
+
+
+def escalation_cursors(team_name: str) -> str:
+    """Per escalation reviewer, the highest escalation-queue score they claimed (as ``cursors``)."""
+    return team_tag(team_name) + "escalation:cursors"
+
+
+def escalates_from(team_name: str) -> str:
+    """Teams whose flows name this team as their escalation workteam (its reviewers also read those
+    teams' escalation queues); written once per flow at CreateFlowDefinition."""
+    return team_tag(team_name) + "escalates-from"
+
+
 def outbox_route(team_name: str) -> str:
     return team_tag(team_name) + "outbox:route"
 

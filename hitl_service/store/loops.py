@@ -278,7 +278,8 @@ class LoopStore(Part):
         if not team:
             return StopResult(StopOutcome.MISSING)
         outcome, status = self.scripts.stop_loop(
-            keys=[*keys.team_keys(team), keys.loop(team, name)], args=[keys.loop_member(name), now])
+            keys=[*keys.team_keys(team), keys.loop(team, name), keys.escalation_queue(team)],
+            args=[keys.loop_member(name), now])
         return StopResult(StopOutcome(outcome), status)
 
     def expire_due(self, team: str, now: int, limit: int, reason: str) -> dict[str, CloseOutcome]:
@@ -287,16 +288,19 @@ class LoopStore(Part):
         out = {}
         for member in due:
             outcome = self.scripts.expire_item(keys=[*keys.team_keys(team, keys.member_kind(member)),
-                                                     keys.item(team, member)], args=[member, now, reason])
+                                                     keys.item(team, member), keys.escalation_queue(team)],
+                                               args=[member, now, reason])
             out[member] = CloseOutcome(outcome)
         return out
 
-    def decide(self, team: str, name: str, *, answers: int, more: bool, now: int) -> DecideOutcome:
-        """Adaptive overlap: one more reviewer for the loop (``more``) or complete it, atomically and
-        only if it is still deciding on exactly ``answers`` answers (decide_item.lua)."""
+    def decide(self, team: str, name: str, *, answers: int, verdict: str, now: int) -> DecideOutcome:
+        """Adaptive overlap: apply ``verdict`` (overlap.Verdict: one more reviewer, the escalation team,
+        or complete), atomically and only if the loop is still deciding on exactly ``answers`` answers
+        (decide_item.lua)."""
         return DecideOutcome(self.durable(
-            self.scripts.decide_item, keys=[*keys.team_keys(team), keys.loop(team, name)],
-            args=[keys.loop_member(name), answers, "more" if more else "done", now]))
+            self.scripts.decide_item,
+            keys=[*keys.team_keys(team), keys.loop(team, name), keys.escalation_queue(team)],
+            args=[keys.loop_member(name), answers, verdict, now]))
 
     def finish(self, team: str, name: str, output_uri: str, now: int) -> FinishOutcome:
         """Make a closed loop terminal (after its output.json is written); clears its finalize entry."""

@@ -2,7 +2,9 @@
 
 Every step runs in one team's slot. A claim over several teams picks a candidate in each team
 (read-only, pipelined), then leases the oldest; a candidate taken meanwhile makes it look again.
-Lease tokens are ``<team>.<random>`` so that a token alone finds its slot.
+Lease tokens are ``<team>.<random>`` so that a token alone finds its slot; a lease on a loop's
+escalation stage (hitl:escalation-workteam) is ``<team>.esc.<random>``: its steps use the team's
+escalation queue in place of the queue, so an assignment given back returns to that stage.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class _Pick:
     raw_score: str       # the queue score exactly as read (claim_item compares it)
     overdue: bool        # the team has leases past their end: reap, then look again
     handed_back: bool    # the worker gave this item back: taken only when no team has a new one
+    escalation: bool = False   # from the team's escalation queue (the worker is in its escalation team)
 
     @property
     def order(self) -> tuple[bool, float]:
@@ -89,6 +92,14 @@ class LeaseResult:
     closed: ClosedItem | None = None  # the step closed the item (submit, or a release/expiry)
 
 
+ESCALATION_TOKEN = "esc."
+
+
+def is_escalation_token(lease_id: str) -> bool:
+    """Whether the lease is on a loop's escalation stage (its assignment lives on the escalation queue)."""
+    return lease_id.partition(".")[2].startswith(ESCALATION_TOKEN)
+
+
 def parse_token(lease_id: str) -> str | None:
     """The team of a lease token, or None for a malformed one."""
     team, dot, rest = lease_id.partition(".")
@@ -99,7 +110,10 @@ class QueueStore(Part):
     """Reviewer work on team queues."""
 
     def _lease_keys(self, team: str, lease_id: str, member: str, worker: str) -> list[str]:
-        return [*keys.team_keys(team, keys.member_kind(member)), keys.lease(team, lease_id),
+        team_keys = keys.team_keys(team, keys.member_kind(member))
+        if is_escalation_token(lease_id):
+            team_keys[0] = keys.escalation_queue(team)
+        return [*team_keys, keys.lease(team, lease_id),
                 keys.lease_ended(team, lease_id), keys.item(team, member), keys.item_answers(team, member),
                 keys.worker_leases(team, worker), keys.item_workers(team, member), keys.worked(team, worker),
                 keys.released(team, worker)]
@@ -109,29 +123,43 @@ class QueueStore(Part):
 
     # ---- claim -------------------------------------------------------------------------------
 
-    def claim(self, worker: str, teams: list[str], *, now: int, window_ms: int, max_scan: int) -> ClaimResult:
+    def escalation_sources(self, teams: list[str]) -> list[str]:
+        """The teams whose escalation queues a member of ``teams`` reads: those whose flows escalate to
+        one of ``teams``, less ``teams`` themselves (a first-stage reviewer never escalates to themself)."""
+        if not teams:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for t in teams:
+            pipe.smembers(keys.escalates_from(t))
+        return sorted({s for found in pipe.execute() for s in found} - set(teams))
+
+    def claim(self, worker: str, teams: list[str], *, now: int, window_ms: int, max_scan: int,
+              escalation_from: list[str] = ()) -> ClaimResult:
         """Lease the oldest assignment of ``teams`` the worker neither holds nor answered.
 
         Items the worker handed back (released, or let the lease run out) come last: they are taken
         only when no team has anything new to the worker, so others get the first chance at them.
+        ``escalation_from``: teams whose escalation queues the worker reads too (escalation_sources).
         """
         closed: list[ClosedItem] = []
         for _ in range(CLAIM_ATTEMPTS):
-            picks = self._pick(worker, teams, now, max_scan)
-            overdue = [p.team for p in picks if p.overdue]
+            picks = self._picks(worker, teams, escalation_from, now, max_scan)
+            overdue = sorted({p.team for p in picks if p.overdue})
             if overdue:
                 # expired leases give their assignments back first, then look again
                 for t in overdue:
                     closed.extend(self.reap(t, now, 20))
-                picks = self._pick(worker, teams, now, max_scan)
+                picks = self._picks(worker, teams, escalation_from, now, max_scan)
             found = [p for p in picks if p.member]
             if not found:
                 return ClaimResult(ClaimOutcome.EMPTY, closed=tuple(closed))
             best = min(found, key=lambda p: p.order)
             team, member = best.team, best.member
-            lease_id = f"{team}.{secrets.token_urlsafe(18)}"
+            stage = ESCALATION_TOKEN if best.escalation else ""
+            lease_id = f"{team}.{stage}{secrets.token_urlsafe(18)}"
+            cursors = keys.escalation_cursors(team) if best.escalation else keys.cursors(team)
             reply = self.scripts.claim_item(
-                keys=[*self._lease_keys(team, lease_id, member, worker), keys.cursors(team)],
+                keys=[*self._lease_keys(team, lease_id, member, worker), cursors],
                 args=[member, worker, now, window_ms, lease_id, best.raw_score])
             if reply[0] == ClaimOutcome.CLAIMED:
                 lease = self.get_lease(lease_id)
@@ -139,22 +167,26 @@ class QueueStore(Part):
                     return ClaimResult(ClaimOutcome.CLAIMED, lease, tuple(closed))
         return ClaimResult(ClaimOutcome.RETRY, closed=tuple(closed))
 
-    def _pick(self, worker: str, teams: list[str], now: int, max_scan: int) -> list[_Pick]:
-        """Each team's candidate for the worker: one round trip on one Redis."""
-        def call(t, client=None):
-            return self.scripts.claim_pick(keys=[keys.queue(t), keys.cursors(t), keys.worked(t, worker),
+    def _picks(self, worker: str, teams: list[str], escalation_from, now: int, max_scan: int) -> list[_Pick]:
+        """Each team's candidate for the worker, then each escalation queue's: one round trip on one Redis."""
+        sources = [(t, False) for t in teams] + [(t, True) for t in escalation_from]
+
+        def call(t, escalation, client=None):
+            queue, cursors = ((keys.escalation_queue(t), keys.escalation_cursors(t)) if escalation
+                              else (keys.queue(t), keys.cursors(t)))
+            return self.scripts.claim_pick(keys=[queue, cursors, keys.worked(t, worker),
                                                  keys.team_leases(t), keys.released(t, worker)],
                                            args=[worker, max_scan, now], client=client)
 
-        if self.clustered or len(teams) == 1:
-            replies = [call(t) for t in teams]
+        if self.clustered or len(sources) == 1:
+            replies = [call(t, e) for t, e in sources]
         else:
             pipe = self.r.pipeline(transaction=False)
-            for t in teams:
-                call(t, pipe)
+            for t, e in sources:
+                call(t, e, pipe)
             replies = pipe.execute()
-        return [_Pick(t, member, raw, bool(overdue), bool(back))
-                for t, (member, raw, overdue, back) in zip(teams, replies)]
+        return [_Pick(t, member, raw, bool(overdue), bool(back), e)
+                for (t, e), (member, raw, overdue, back) in zip(sources, replies)]
 
     # ---- leases ------------------------------------------------------------------------------
 

@@ -158,6 +158,11 @@ class ResourceStore(Part):
         if self.scripts.attach_flow(keys=[keys.ui(ui), keys.ui_flows(ui)], args=[name]) == CreateOutcome.NO_UI:
             self._undo_flow_ref(name, team, ui=None)
             return CreateOutcome.NO_UI
+        if fields.get("escalation_team"):
+            # before the flow exists, so its first escalated loop is already visible to the escalation
+            # team; idempotent, and a link left by a flow that then failed to be created costs one
+            # empty read per claim of that team
+            self.r.sadd(keys.escalates_from(fields["escalation_team"]), team)
         outcome = CreateOutcome(self.scripts.create_flow(
             keys=[keys.team(team), keys.team_flows(team), keys.flow(team, name)], args=[name, *_flat(fields)]))
         if outcome is not CreateOutcome.CREATED:

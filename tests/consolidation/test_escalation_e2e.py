@@ -92,13 +92,3 @@ def test_escalation_tag_errors_are_a_validation_exception_naming_the_tag(sm, s3)
             sm.create_labeling_job(**req)
         assert err.value.response["Error"]["Code"] == "ValidationException"
         assert "hitl:escalation-workteam" in err.value.response["Error"]["Message"]
-
-
-def test_a_flow_asking_for_escalation_is_refused_naming_the_tag(sm):
-    team_arn = R.create_team(sm)[1]
-    other_arn = R.create_team(sm, groups=(R.unique("experts"),))[1]
-    with pytest.raises(botocore.exceptions.ClientError) as err:
-        R.create_flow(sm, team_arn=team_arn, task_count=2, output="s3://hitl-output/x",
-                      tags=overlap_tags(2, 0.9) + escalation_tag(other_arn))
-    assert err.value.response["Error"]["Code"] == "ValidationException"
-    assert "hitl:escalation-workteam" in err.value.response["Error"]["Message"]

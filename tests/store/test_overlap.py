@@ -42,8 +42,8 @@ def test_a_loop_asks_its_first_reviewers_then_one_more_per_verdict_up_to_task_co
     assert claim(store, "c", 120).outcome is ClaimOutcome.EMPTY
     assert item(store, "l")["deciding"] == "2" and item(store, "l")["target"] == ""
     assert store.client.zscore(keys.outbox_finalize("t"), keys.loop_member("l")) is not None
-    assert store.loops.decide("t", "l", answers=2, more=True, now=130) is DecideOutcome.MORE
-    assert store.loops.decide("t", "l", answers=2, more=True, now=131) is DecideOutcome.STALE  # a repeated task
+    assert store.loops.decide("t", "l", answers=2, verdict="more", now=130) is DecideOutcome.MORE
+    assert store.loops.decide("t", "l", answers=2, verdict="more", now=131) is DecideOutcome.STALE  # a repeated task
     assert item(store, "l")["required"] == "3" and item(store, "l")["queued"] == "1"
     assert store.client.zscore(keys.outbox_finalize("t"), keys.loop_member("l")) is None
     assert claim(store, "a", 140).outcome is ClaimOutcome.EMPTY      # one more *distinct* reviewer
@@ -56,10 +56,10 @@ def test_a_confident_verdict_completes_the_loop_at_its_first_reviewers(store):
     make_flow(store, task_count=3, initial_workers=1, target_confidence="0.5")
     start(store, "l", 10)
     assert answer(store, "a", 100) == ("l", CloseOutcome.DECIDE)
-    assert store.loops.decide("t", "l", answers=1, more=False, now=110) is DecideOutcome.FINALIZE
+    assert store.loops.decide("t", "l", answers=1, verdict="done", now=110) is DecideOutcome.FINALIZE
     assert item(store, "l")["target"] == "Completed" and item(store, "l")["answers"] == "1"
     assert claim(store, "b", 120).outcome is ClaimOutcome.EMPTY
-    assert store.loops.decide("t", "l", answers=1, more=True, now=111) is DecideOutcome.CLOSED
+    assert store.loops.decide("t", "l", answers=1, verdict="more", now=111) is DecideOutcome.CLOSED
 
 
 def test_a_stop_or_the_lifetime_end_while_deciding_wins_over_a_late_verdict(store):
@@ -69,9 +69,9 @@ def test_a_stop_or_the_lifetime_end_while_deciding_wins_over_a_late_verdict(stor
     assert answer(store, "a", 100)[1] is CloseOutcome.DECIDE
     assert answer(store, "a", 101)[1] is CloseOutcome.DECIDE
     assert store.loops.stop("stopped", 200).outcome is StopOutcome.FINALIZE
-    assert store.loops.decide("t", "stopped", answers=1, more=True, now=210) is DecideOutcome.CLOSED
+    assert store.loops.decide("t", "stopped", answers=1, verdict="more", now=210) is DecideOutcome.CLOSED
     assert store.loops.expire_due("t", 5000, 10, "expired") == {keys.loop_member("expired"): CloseOutcome.FINALIZE}
-    assert store.loops.decide("t", "expired", answers=1, more=True, now=5010) is DecideOutcome.CLOSED
+    assert store.loops.decide("t", "expired", answers=1, verdict="more", now=5010) is DecideOutcome.CLOSED
     assert item(store, "stopped")["target"] == "Stopped" and item(store, "expired")["target"] == "Failed"
     assert item(store, "stopped")["queued"] == "0" and item(store, "expired")["queued"] == "0"
 
@@ -139,7 +139,7 @@ def test_racing_reviewers_and_deciders_never_exceed_task_count_nor_finish_a_loop
             for name in loops:
                 deciding = store.client.hget(keys.loop("t", name), "deciding")
                 if deciding:
-                    outcome = store.loops.decide("t", name, answers=int(deciding), more=True,
+                    outcome = store.loops.decide("t", name, answers=int(deciding), verdict="more",
                                                  now=int(time.time() * 1000))
                     if outcome is DecideOutcome.MORE:
                         with lock:
@@ -340,3 +340,62 @@ def test_racing_first_and_escalation_reviewers_give_each_object_the_maximum_then
         assert len(set(workers)) == maximum + 1
         assert all(w.startswith("w") for w in workers[:maximum]) and workers[maximum].startswith("x")
     assert store.jobs.expire(JOB, int(time.time() * 1000), 0).finish
+
+
+# ---- escalation of loops (hitl:escalation-workteam) ---------------------------------------------
+
+def test_the_escalation_hand_over_is_atomic_and_idempotent(store):
+    make_flow(store, task_count=2, initial_workers=2, target_confidence="0.9", escalation_team="x")
+    store.resources.create_team("x", 1, ["experts"], {"arn": "arn:team/x", "created_ms": 1})
+    assert store.queues.escalation_sources(["x"]) == ["t"] and store.queues.escalation_sources(["t", "x"]) == []
+    start(store, "l", 10)
+    assert answer(store, "a", 100) == ("l", CloseOutcome.NONE)
+    # at TaskCount a loop of an escalating flow is decided by the worker, not closed
+    assert answer(store, "b", 110) == ("l", CloseOutcome.DECIDE)
+    assert store.loops.decide("t", "l", answers=2, verdict="escalate", now=120) is DecideOutcome.ESCALATED
+    # run twice (a redelivered task): nothing changes
+    assert store.loops.decide("t", "l", answers=2, verdict="escalate", now=121) is DecideOutcome.STALE
+    loop = item(store, "l")
+    assert (loop["stage"], loop["required"], loop["queued"]) == ("escalation", "3", "1")
+    assert store.client.zcard(keys.escalation_queue("t")) == 1 and store.client.zcard(keys.queue("t")) == 0
+    # the first team never sees it; a reviewer of the escalation team does, once
+    assert claim(store, "c", 130).outcome is ClaimOutcome.EMPTY
+    got = store.queues.claim("e", ["x"], now=140, window_ms=WINDOW, max_scan=50, escalation_from=["t"])
+    assert got.outcome is ClaimOutcome.CLAIMED and got.lease.team == "t" and got.lease.name == "l"
+    # given back, the assignment returns to the escalation queue, not the first team's
+    assert store.queues.release(got.lease.lease_id, "e", now=150).outcome is LeaseOutcome.OK
+    assert store.client.zcard(keys.escalation_queue("t")) == 1 and store.client.zcard(keys.queue("t")) == 0
+    assert claim(store, "c", 160).outcome is ClaimOutcome.EMPTY
+    got = store.queues.claim("f", ["x"], now=170, window_ms=WINDOW, max_scan=50, escalation_from=["t"])
+    assert got.outcome is ClaimOutcome.CLAIMED
+    done = store.queues.submit(got.lease.lease_id, "f", now=180, answer_json=json.dumps({"w": "f"}))
+    assert done.outcome is LeaseOutcome.OK and done.closed.outcome is CloseOutcome.FINALIZE
+    loop = item(store, "l")
+    assert (loop["target"], loop["answers"]) == ("Completed", "3")
+    assert store.client.zcard(keys.escalation_queue("t")) == 0
+    # a late verdict on the closed loop changes nothing
+    assert store.loops.decide("t", "l", answers=2, verdict="escalate", now=190) is DecideOutcome.CLOSED
+    assert store.queues.claim("g", ["x"], now=200, window_ms=WINDOW, max_scan=50,
+                              escalation_from=["t"]).outcome is ClaimOutcome.EMPTY
+
+
+def test_an_escalated_loop_that_expires_or_is_stopped_leaves_the_escalation_queue(store):
+    make_flow(store, task_count=2, initial_workers=2, target_confidence="0.9", escalation_team="x", lifetime=1)
+    store.resources.create_team("x", 1, ["experts"], {"arn": "arn:team/x", "created_ms": 1})
+    for name, created in (("expired", 10), ("stopped", 20)):
+        start(store, name, created)
+    for now in (100, 101):
+        assert answer(store, "a", now)[1] is CloseOutcome.NONE
+        assert answer(store, "b", now + 10)[1] is CloseOutcome.DECIDE
+    for name in ("expired", "stopped"):
+        assert store.loops.decide("t", name, answers=2, verdict="escalate", now=150) is DecideOutcome.ESCALATED
+    assert store.client.zcard(keys.escalation_queue("t")) == 2
+    # the lifetime's end does not wait for the second stage: closed with the first stage's answers
+    assert store.loops.expire_due("t", 1015, 10, "expired") == {keys.loop_member("expired"): CloseOutcome.FINALIZE}
+    assert store.loops.stop("stopped", 1016).outcome is StopOutcome.FINALIZE
+    assert store.client.zcard(keys.escalation_queue("t")) == 0
+    assert (item(store, "expired")["target"], item(store, "expired")["answers"]) == ("Failed", "2")
+    assert item(store, "stopped")["target"] == "Stopped"
+    assert store.client.hget(keys.team_stats("t"), "queued") == "0"
+    assert store.queues.claim("e", ["x"], now=1020, window_ms=WINDOW, max_scan=50,
+                              escalation_from=["t"]).outcome is ClaimOutcome.EMPTY

@@ -7,7 +7,8 @@
 local ITEM, FLOW, FLOW_LOOPS, INPUT = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local member, now = ARGV[1], tonumber(ARGV[5])
 local f = redis.call('HMGET', FLOW, 'status', 'id', 'team', 'task_count', 'time_limit', 'lifetime', 'name',
-                     'output_path', 'webhooks', 'conditions', 'initial_workers', 'target_confidence')
+                     'output_path', 'webhooks', 'conditions', 'initial_workers', 'target_confidence',
+                     'escalation_team')
 if not f[1] then return {'noflow'} end
 if f[1] ~= 'Active' then return {'flowstatus', f[1]} end
 -- the flow index key was built from the id the caller read: a flow re-created since must be read again
@@ -51,6 +52,8 @@ if f[9] and f[9] ~= '' and f[9] ~= '[]' then redis.call('HSET', ITEM, 'hooks', f
 -- adaptive overlap (the initial workers tag): the loop starts needing that many answers, not task_count
 if f[11] and f[11] ~= '' then
   redis.call('HSET', ITEM, 'required', f[11], 'target_confidence', f[12])
+  -- escalation (the escalation-workteam tag): decide_item.lua may give it one answer from that team
+  if f[13] and f[13] ~= '' then redis.call('HSET', ITEM, 'escalation_team', f[13]) end
 end
 redis.call('ZADD', FLOW_LOOPS, 0, ARGV[10])
 redis.call('ZADD', EXPIRY, now + tonumber(f[6]) * 1000, member)

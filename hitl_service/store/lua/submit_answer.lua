@@ -8,7 +8,8 @@ local l = live_lease(member)
 if not l then return {'nolease', '', ''} end
 if l[2] ~= worker then return {'notyours', '', ''} end
 if tonumber(l[3]) < now then return {'expired', '', expire_lease(lease_id, now)} end
-local s = redis.call('HMGET', ITEM, 'status', 'target', 'task_count', 'created_ms', 'required')
+local s = redis.call('HMGET', ITEM, 'status', 'target', 'task_count', 'created_ms', 'required',
+                     'escalation_team', 'stage')
 local current = s[1] and same_item(l[5], s[4])
 if not current or s[2] ~= '' or (s[1] ~= 'InProgress' and s[1] ~= 'Stopping') then
   drop_lease(lease_id)
@@ -25,9 +26,11 @@ local outcome = ''
 if s[1] == 'Stopping' then
   -- a stop was requested: the item ends Stopped (with this answer in its output) once no lease is out
   if leases <= 0 then outcome = close_item(ITEM, member, 'Stopped', '', '', now) end
-elseif s[5] and answers >= tonumber(s[5]) and answers < tonumber(s[3]) then
+elseif s[5] and answers >= tonumber(s[5])
+    and (answers < tonumber(s[3]) or (s[6] and not s[7] and answers == tonumber(s[3]))) then
   -- adaptive overlap: every required answer is in (so no lease or queued assignment is left); a
   -- worker consolidates them and decide_item.lua either completes the loop or asks for one more
+  -- (with an escalation team, also at TaskCount: the verdict may be the escalation stage)
   redis.call('HSET', ITEM, 'deciding', answers)
   redis.call('ZADD', OUT_FINALIZE, now, member)
   redis.call('ZADD', PENDING_SINCE, 'NX', now, member)

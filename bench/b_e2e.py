@@ -11,8 +11,9 @@ from bench.report import Result, Row, ratios, stat
 
 METHOD = """
 **What:** loops per second that go all the way: `StartHumanLoop` (SigV4) → batched route drain (`route_pending_loops`) →
-a reviewer bot claims it through the review JSON API → submits an answer → `finalize_loop` task
-writes `output.json` → the loop is `Completed` (the status changes only after the output is written).
+a reviewer bot claims it through the review JSON API → submits an answer → batched finalize drain
+(`finalize_pending_loops`, writes of a batch on 8 threads) writes `output.json` → the loop is
+`Completed` (the status changes only after the output is written).
 Everything as shipped on the same 2 cores: gunicorn, `celery worker --concurrency 4` (prefork),
 beat, Redis (`deploy/redis.conf`), plus the load generator and, for S3, moto.
 **Load:** one process (`bench/loadgen.py e2e`, asyncio) with {starters} starter connections and {bots}

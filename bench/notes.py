@@ -126,16 +126,26 @@ unanswered) then idled for seconds at a time: on the main commit 6358ebf B7 read
 single 8 s run read 1 loop/s. The drain now stops only on an empty batch
 (`tests/workers/test_route_drain.py`: 600 starts routed without beat).
 
-**Not changed in this branch.** Finishing loops in batches (issue 17 item 2) touches the store's
-finalize scripts and was to build on `store-boundary`, which was tagged only ~35 min before this
-branch's deadline (merged; batching not started). The
-per-loop `finalize_loop` task (~2 ms of Celery overhead each) and three HTTP requests per loop remain
-the cost; the S3 ratio compares moto alone on 2 cores with moto sharing them with the whole pipeline.
+**Finalize in batches (branch `finalize`).** A close now raises the team's finalize wake flag
+(`SET NX PX`) and only the close that finds it down sends `hitl.finalize_pending_loops`; the drain
+takes up to 200 loops per `finalize_take.lua` call and runs the per-loop finalize on 8 threads (S3
+puts of a batch in flight together), each loop still written first and marked terminal after by
+`finish_item.lua`. Failed writes keep their backoff through the outbox sweep. Proof: tests/workers
+(crash and outage tests unchanged) and `tests/workers/test_finalize_drain.py` (600 answered loops
+finalized with no beat, each `finished` exactly once, one output.json each).
 
-**Proposed:** the submit script sets a finalize wake flag and only the submit that finds no drain under
-way publishes `finalize_pending_loops`, which claims due entries of `hitl:outbox:finalize` N at a time,
-writes their output.json concurrently (a thread pool of S3 puts), and marks each Completed with the
-existing exactly-once script after its write; the crash/outage tests in tests/workers stay the proof.
+Paired quick runs (`--quick --only B7`, 2 s per backend, load average 12-22 on 2 cores, so only the
+direction is meaningful): local 40.9 → 43.1 loops/s with 52 → 0 loops waiting for finalize at the
+end (completed 37/s vs submitted 66/s before, 47/s = 47/s after); S3 20.9 → 32.6 loops/s (43-44
+waiting at the end in both). CPU per submitted loop: worker 3.56 → 4.59 ms local, 3.89 → 3.63 ms S3
+(noise at this length); the API spent 6.6-8.5 ms per loop in both.
+
+**Why B7 local is still far from 500 loops/s here:** finalize now keeps up with what is submitted;
+the pipeline is bounded before it. The API's CPU per loop (start + claim + submit, ~7 ms) alone
+caps the closed loop near 2 cores / 7 ms ≈ 285 loops/s with nothing else running, and the bench's
+processes got only 0.5-0.7 of the 2 cores while other users loaded the machine. The next steps are
+the claim/submit round trips and the API cost per request (summary items 4-5), then a full run on a
+quiet machine.
 """
 
 NOTES["B8"] = """
@@ -153,7 +163,7 @@ B6 measured at four input sizes, `make bench` installs wrk and keeps other helpe
 
 Remaining fixes, in order of payoff:
 
-1. **Finalize in batches** (B7; needs the store boundary).
+1. ~~Finalize in batches~~ (B7): done in branch `finalize`; finalize now keeps up with submits.
 2. **Route inside the start script**, the drain as fallback (B2, B3, B7; store scripts).
 3. **Loop input outside the loop hash**, chunked above ~16 KB (B6; store layout).
 4. **Hand-written StartHumanLoop validation** instead of marshmallow on the hot path (B1, B3).

@@ -78,6 +78,11 @@ class Settings:
     lease_heartbeat_seconds: int = 300
     route_batch_size: int = 200
     route_wake_ttl_ms: int = 5000
+    # the finalize drain: loops taken per batch, output writes in flight at once (S3 puts wait on the
+    # network, so a batch writes concurrently), and how long a wake flag whose drain never ran stays up
+    finalize_batch_size: int = 200
+    finalize_write_threads: int = 8
+    finalize_wake_ttl_ms: int = 5000
     broker_visibility_timeout: int = 300
     # the Sentinel master name for a sentinel:// broker (default: the store's, from HITL_REDIS_URL)
     broker_sentinel_master: str = ""
@@ -184,6 +189,9 @@ class Settings:
         put("lease_heartbeat_seconds", "HITL_LEASE_HEARTBEAT_SECONDS", int)
         put("route_batch_size", "HITL_ROUTE_BATCH_SIZE", int)
         put("route_wake_ttl_ms", "HITL_ROUTE_WAKE_TTL_MS", int)
+        put("finalize_batch_size", "HITL_FINALIZE_BATCH_SIZE", int)
+        put("finalize_write_threads", "HITL_FINALIZE_WRITE_THREADS", int)
+        put("finalize_wake_ttl_ms", "HITL_FINALIZE_WAKE_TTL_MS", int)
         put("broker_visibility_timeout", "HITL_BROKER_VISIBILITY_TIMEOUT", int)
         put("broker_sentinel_master", "HITL_BROKER_SENTINEL_MASTER")
         put("redis_min_replicas", "HITL_REDIS_MIN_REPLICAS", int)

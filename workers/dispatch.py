@@ -32,6 +32,9 @@ class CeleryDispatcher:
     def finalize(self, loop_name: str) -> None:
         self.app.send_task("hitl.finalize_loop", args=[loop_name])
 
+    def finalize_pending(self, team: str) -> None:
+        self.app.send_task("hitl.finalize_pending_loops", args=[team])
+
     def retire_flow(self, flow_name: str, flow_id: str) -> None:
         self.app.send_task("hitl.retire_flow", args=[flow_name, flow_id])
 

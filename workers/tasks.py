@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import logging
 
 from hitl_service.domain.timefmt import now_ms
 from hitl_service.services import finalize as finalize_service
+from hitl_service.services import finalize_drain
 from hitl_service.services import resources
 from hitl_service.domain.states import CloseOutcome, ItemKind
 from hitl_service.services.loops import EXPIRED_REASON
@@ -67,6 +69,24 @@ def finalize_loop(loop_name: str) -> str:
     return outcome
 
 
+@app.task(name="hitl.finalize_pending_loops", acks_late=True)
+def finalize_pending_loops(team: str) -> int:
+    """Finalize the loops waiting in the team's finalize outbox, a batch at a time with concurrent writes."""
+    ctx = context()
+    threads = max(1, ctx.settings.finalize_write_threads)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="finalize") as pool:
+        result = finalize_drain.drain_team(ctx, team, ctx.storage, pool)
+    if result.taken:
+        log.info("finalize drain team=%s taken=%s finished=%s more=%s", team, result.taken, result.finished,
+                 result.more)
+    if result.finished:
+        # one delivery task per batch run; events of loops without webhooks are dropped by it
+        ctx.dispatcher.deliver_events()
+    if result.more:
+        ctx.dispatcher.finalize_pending(team)
+    return result.taken
+
+
 def has_webhooks(ctx, loop_name: str) -> bool:
     """Whether a finished loop's event goes anywhere (else the sweep just drops it from the outbox)."""
     if ctx.settings.webhook_urls:
@@ -104,7 +124,7 @@ def expire_due_loops() -> int:
             closed = ctx.store.loops.expire_due(team, now_ms(), 200, EXPIRED_REASON)
             for member, outcome in closed.items():
                 if outcome is CloseOutcome.FINALIZE and keys.member_kind(member) == ItemKind.LOOP:
-                    ctx.dispatcher.finalize(keys.member_name(member))
+                    finalize_drain.request_finalize(ctx, team)
             count += sum(1 for o in closed.values() if o is CloseOutcome.FINALIZE)
             if len(closed) < 200:
                 break

@@ -14,6 +14,7 @@ from hitl_service.domain.pagination import decode_token, encode_token
 from hitl_service.domain.timefmt import now_ms, to_ms, utc_from_ms
 from hitl_service.errors import ConflictError, NotFoundError, ValidationError
 from hitl_service.services.context import ServiceContext, dispatch_safely
+from hitl_service.services.finalize_drain import request_finalize
 from hitl_service.domain.states import DeleteOutcome, LoopStatus, StartOutcome, StopOutcome
 from hitl_service.store import keys
 from hitl_service.store.loops import StartRequest
@@ -202,7 +203,9 @@ def stop_human_loop(ctx: ServiceContext, name: str) -> None:
     if kind is StopOutcome.TERMINAL:
         raise ValidationError(f"Human loop {name} is {result.status}; only an InProgress loop can be stopped")
     if kind is StopOutcome.FINALIZE:
-        dispatch_safely(ctx.dispatcher.finalize, name)
+        team = ctx.store.loops.team_of(name)
+        if team:   # else deleted meanwhile: nothing left to finish
+            request_finalize(ctx, team)
     if kind in (StopOutcome.FINISHED, StopOutcome.FINALIZE, StopOutcome.STOPPING):
         log.info("loop stop requested loop=%s outcome=%s", name, kind)
     if kind is StopOutcome.FINISHED:

@@ -10,6 +10,7 @@ import time
 from hitl_service.domain.timefmt import iso_ms, now_ms
 from hitl_service.errors import LeaseError, NotFoundError, ValidationError
 from hitl_service.services.context import ServiceContext, dispatch_safely
+from hitl_service.services.finalize_drain import request_finalize
 from hitl_service.services.loops import flow_task_info
 from hitl_service.services.reviewers import identity_data, teams_of
 from hitl_service.domain.states import ClaimOutcome, CloseOutcome, ItemKind, LeaseOutcome
@@ -36,7 +37,7 @@ def hand_over_closed(ctx: ServiceContext, closed) -> None:
         if item is None or item.kind != ItemKind.LOOP:
             continue
         if item.outcome in (CloseOutcome.FINALIZE, CloseOutcome.DECIDE):
-            dispatch_safely(ctx.dispatcher.finalize, item.name)
+            request_finalize(ctx, item.team)
         elif item.outcome is CloseOutcome.FINISHED:
             dispatch_safely(ctx.dispatcher.deliver_events)
 

@@ -163,6 +163,11 @@ def route_awake(team_name: str) -> str:
     return team_tag(team_name) + "route:awake"
 
 
+def finalize_awake(team_name: str) -> str:
+    """Set while a finalize drain for the team is asked for or under way (lapses on its own)."""
+    return team_tag(team_name) + "finalize:awake"
+
+
 def outbox_finalize(team_name: str, kind: str = "loop") -> str:
     """Closed work items of one producer kind waiting for their producer to finish them."""
     return team_tag(team_name) + f"outbox:finalize:{kind}"

@@ -313,6 +313,18 @@ class LoopStore(Part):
         return int(self.scripts.finalize_failed(
             keys=[*keys.team_keys(team), keys.finalize_attempts(team)], args=[keys.loop_member(name), next_score_ms]))
 
+    def wake_finalize(self, team: str, ttl_ms: int) -> bool:
+        """Raise the team's finalize wake flag; True when it was down, so the caller asks for a drain."""
+        return bool(self.r.set(keys.finalize_awake(team), 1, nx=True, px=max(1, ttl_ms)))
+
+    def take_finalize(self, team: str, now: int, limit: int) -> list[str]:
+        """Up to ``limit`` loop names waiting in the team's finalize outbox (never-failed entries only);
+        an empty list means none was left when the wake flag came down, so the next close wakes a drain."""
+        members = self.scripts.finalize_take(
+            keys=[*keys.team_keys(team), keys.finalize_attempts(team), keys.finalize_awake(team)],
+            args=[now, limit, 2 * limit])
+        return [keys.member_name(m) for m in members]
+
     def finalize_attempts(self, team: str, name: str) -> int:
         """Failed output writes of the loop so far."""
         return int(self.r.hget(keys.finalize_attempts(team), keys.loop_member(name)) or 0)

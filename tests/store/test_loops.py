@@ -188,3 +188,19 @@ def test_a_large_input_keeps_the_loop_record_compact(store):
     store.loops.stop("l", 20)
     assert store.loops.delete("l").outcome is DeleteOutcome.DELETED
     assert not store.client.exists(keys.loop_input("t", "l"))   # the input went with the record
+
+
+def test_finalize_take_skips_failed_writes_and_lowers_the_wake_flag_only_when_nothing_is_left(store):
+    out = keys.outbox_finalize("t", "loop")
+    store.client.zadd(out, {"loop:a": 10, "loop:b": 20, "loop:c": 30})
+    assert store.loops.wake_finalize("t", 5000) is True
+    assert store.loops.wake_finalize("t", 5000) is False      # a drain is already asked for
+    store.loops.finalize_failed("t", "b", 5)                   # b waits out its backoff for the sweep
+    assert store.loops.take_finalize("t", 100, 1) == ["a"]
+    assert store.client.zscore(out, "loop:a") == 100           # re-scored: the sweep waits a grace period
+    assert store.loops.take_finalize("t", 101, 10) == ["c", "a"]
+    assert store.client.exists(keys.finalize_awake("t"))       # something was taken: the flag stays up
+    store.client.zrem(out, "loop:a", "loop:c")                 # (finish_item.lua does this)
+    assert store.loops.take_finalize("t", 102, 10) == []
+    assert not store.client.exists(keys.finalize_awake("t"))   # only b, which failed, is left: the flag is down
+    assert store.loops.wake_finalize("t", 5000) is True

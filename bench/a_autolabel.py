@@ -90,7 +90,8 @@ def table(rows: list[dict]) -> str:
            "| features / loop time |", "|" + "---|" * 10]
     for r in rows:
         f = r["first"]
-        out.append(f"| {r['data']} | {r['n']} | {r['machine_share']:.1%} | {r['machine_acc']:.1%} | "
+        acc = "none labelled" if np.isnan(r["machine_acc"]) else f"{r['machine_acc']:.1%}"
+        out.append(f"| {r['data']} | {r['n']} | {r['machine_share']:.1%} | {acc} | "
                    f"{r['human_acc']:.1%} | {r['answers']} ({r['by_hand']}) | {1 - r['answers'] / r['by_hand']:.1%} | "
                    f"{r['rounds']} | {f.get('validation-accuracy')} / {f.get('threshold')} / {f.get('coverage')} | "
                    f"{r['feat_s']:.1f} s / {r['loop_s']:.1f} s |")
@@ -105,7 +106,9 @@ def main() -> None:
              f"Three bot reviewers per human-labelled object, each right with probability {ACCURACY}, "
              "consolidated by Dawid-Skene; the job's rounds from `hitl_service.jobs.autolabel` "
              "(in-process: the HTTP/Celery path is covered by tests/jobs/autolabel/test_e2e.py). "
-             "\"Answers saved\" compares with three answers for every object.\n\n" + text + f"\n{END}")
+             "\"Answers saved\" compares with three answers for every object. Each round's threshold must pass "
+             "fixed-sequence testing by a one-sided 95% Clopper-Pearson bound of at least 95% validation "
+             "accuracy (docs/verify-adjust-autolabel.md); \"none labelled\": no round's threshold passed.\n\n" + text + f"\n{END}")
     doc = DOC.read_text() if DOC.exists() else ""
     if BEGIN in doc:
         doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _m: block, doc, flags=re.S)

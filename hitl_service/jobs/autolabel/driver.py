@@ -180,7 +180,10 @@ def step(ctx, name: str, job: dict, storage) -> str:
         attr = job["attribute"]
         y = lambda ids: np.array([state["human"][str(i)][attr] for i in ids], dtype=np.int64)  # noqa: E731
         state["round"] += 1
-        res = run_round(state["round"], _features(ctx, storage, job, objs), train, y(train), val, y(val), pool)
+        closed = state.setdefault("closed", [])   # validation objects an earlier round's threshold took
+        res = run_round(state["round"], _features(ctx, storage, job, objs), train, y(train), val, y(val), pool,
+                        val_open=~np.isin(val, closed))
+        closed += res.validation_claimed.tolist()
         for oid, cls, conf in zip(res.machine_ids.tolist(), res.machine_labels.tolist(), res.machine_confidence.tolist()):
             state["machine"][str(oid)] = [int(cls), float(conf)]
         state["rounds"].append(res.summary())

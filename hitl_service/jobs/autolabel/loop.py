@@ -42,13 +42,16 @@ def label_all(features, n_objects: int, ask_humans: HumanLabels, *, seed: int = 
     labels[first] = ask_humans(first)
     val_ids = plan.validation
     train_ids = plan.train
+    val_open = np.ones(val_ids.size, dtype=bool)
     human = first.size
     rounds: list[RoundResult] = []
     for number in range(1, max_rounds + 1):
         pool = np.flatnonzero(labels < 0)
         if pool.size == 0:
             break
-        res = run_round(number, features, train_ids, labels[train_ids], val_ids, labels[val_ids], pool, target)
+        res = run_round(number, features, train_ids, labels[train_ids], val_ids, labels[val_ids], pool, target,
+                        val_open)
+        val_open &= ~np.isin(val_ids, res.validation_claimed)
         rounds.append(res)
         labels[res.machine_ids] = res.machine_labels
         machine[res.machine_ids] = True

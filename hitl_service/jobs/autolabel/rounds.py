@@ -6,6 +6,7 @@ Pure numpy/scikit-learn over index arrays; the Celery worker and the A1 benchmar
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -13,8 +14,8 @@ from sklearn.preprocessing import StandardScaler
 from statsmodels.stats.proportion import proportion_confint
 
 TARGET_ACCURACY = 0.95
-MIN_SUPPORT = 30         # a threshold is only trusted when this many validation objects lie above it
-CONFIDENCE_LEVEL = 0.2   # alpha of the two-sided Wilson interval: its 90% one-sided lower bound must reach the target
+ALPHA = 0.05             # one-sided: a chosen threshold's true accuracy is below the target with at most this chance
+GRID = 20                # candidate thresholds: the confidences leaving 1/20, 2/20, ... of the validation set above
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,11 +33,14 @@ class RoundResult:
     machine_confidence: np.ndarray
     coverage: float                       # share of the unlabelled pool labelled this round
     informative_order: np.ndarray         # the rest, most informative (smallest top-2 margin) first
+    validation_claimed: np.ndarray        # open validation objects at or above the threshold: closed from now on
+    n_validation_open: int                # validation objects the threshold was chosen on
 
     def summary(self) -> dict:
         """The round as written beside the output and shown by `hitl jobs describe`."""
         return {"round": self.round, "train": self.n_train, "validation": self.n_validation,
                 "validation-accuracy": round(self.validation_accuracy, 4),
+                "validation-open": self.n_validation_open,
                 "threshold": None if self.threshold is None else round(self.threshold, 4),
                 "threshold-accuracy": round(self.threshold_accuracy, 4),
                 "machine-labeled": int(self.machine_ids.size), "coverage": round(self.coverage, 4),
@@ -50,30 +54,56 @@ def _model(features, dense: bool):
     return clf
 
 
-def choose_threshold(confidence: np.ndarray, correct: np.ndarray, target: float = TARGET_ACCURACY,
-                     min_support: int = MIN_SUPPORT, alpha: float = CONFIDENCE_LEVEL) -> tuple[float | None, float]:
-    """The lowest confidence at which validation accuracy above it still reaches the target; (threshold, accuracy).
+def lower_bound(hits: int, n: int, alpha: float = ALPHA) -> float:
+    """The one-sided (1 - alpha) Clopper-Pearson lower confidence bound of an accuracy of hits/n."""
+    return float(proportion_confint(hits, n, alpha=2 * alpha, method="beta")[0]) if hits else 0.0
 
-    Accuracy is judged by the lower end of a Wilson interval so that a threshold resting on few
-    validation objects is not trusted; None when no threshold qualifies.
+
+def min_support(target: float = TARGET_ACCURACY, alpha: float = ALPHA) -> int:
+    """The fewest validation objects whose bound can reach the target even when all are correct."""
+    return math.ceil(math.log(alpha) / math.log(target))
+
+
+def choose_threshold(confidence: np.ndarray, correct: np.ndarray, target: float = TARGET_ACCURACY,
+                     alpha: float = ALPHA, grid: int = GRID) -> tuple[float | None, float]:
+    """The lowest confidence whose validation accuracy provably reaches the target; (threshold, accuracy).
+
+    Fixed-sequence testing (Learn-then-Test): candidate thresholds, fixed from the validation counts
+    alone, are tested from the most confident down, each by a one-sided Clopper-Pearson bound at
+    ``alpha``, stopping at the first that fails; so the chance that the chosen threshold's accuracy is
+    below the target is at most ``alpha`` however many candidates were looked at. None: none passes.
     """
     order = np.argsort(-confidence, kind="stable")
     conf, ok = confidence[order], correct[order].astype(np.int64)
     hits = np.cumsum(ok)
+    n, first = conf.size, min_support(target, alpha)
+    step = max(1, math.ceil(n / grid))
     best: tuple[float | None, float] = (None, 0.0)
-    for k in range(min_support, conf.size + 1):
-        if k < conf.size and conf[k] == conf[k - 1]:
-            continue  # a threshold takes every object with that confidence, so cut between values only
-        low, _ = proportion_confint(int(hits[k - 1]), k, alpha=alpha, method="wilson")
-        if low >= target:
-            best = (float(conf[k - 1]), float(hits[k - 1] / k))
+    last = 0
+    for want in range(max(first, step), n + step, step):
+        k = min(want, n)
+        while k < n and conf[k] == conf[k - 1]:
+            k += 1  # a threshold takes every object with that confidence
+        if k <= last:
+            continue
+        last = k
+        if lower_bound(int(hits[k - 1]), k, alpha) < target:
+            break
+        best = (float(conf[k - 1]), float(hits[k - 1] / k))
+        if k == n:
+            break
     return best
 
 
 def run_round(number: int, features, train_ids: np.ndarray, train_labels: np.ndarray,
               val_ids: np.ndarray, val_labels: np.ndarray, pool_ids: np.ndarray,
-              target: float = TARGET_ACCURACY) -> RoundResult:
-    """Train on the human labels, choose the threshold on validation, label the pool's sure objects."""
+              target: float = TARGET_ACCURACY, val_open: np.ndarray | None = None) -> RoundResult:
+    """Train on the human labels, choose the threshold on validation, label the pool's sure objects.
+
+    ``val_open`` (bool per validation object, default all) marks the validation objects that no earlier
+    round's threshold would have taken: the pool has lost the objects earlier rounds labelled, so the
+    threshold is judged on the validation objects that stand for what is left in it.
+    """
     dense = isinstance(features, np.ndarray)
     x_train = features[train_ids]
     scaler = StandardScaler(with_mean=dense).fit(x_train) if dense else None
@@ -82,11 +112,14 @@ def run_round(number: int, features, train_ids: np.ndarray, train_labels: np.nda
     p_val = clf.predict_proba(prep(features[val_ids]))
     pred_val = clf.classes_[p_val.argmax(1)]
     correct = pred_val == val_labels
-    threshold, acc_at = choose_threshold(p_val.max(1), correct, target)
+    open_ = np.ones(val_ids.size, dtype=bool) if val_open is None else np.asarray(val_open, dtype=bool)
+    threshold, acc_at = choose_threshold(p_val.max(1)[open_], correct[open_], target)
+    claimed = val_ids[open_ & (p_val.max(1) >= threshold)] if threshold is not None else val_ids[:0]
+    n_open = int(open_.sum())
     empty = np.zeros(0, dtype=np.int64)
     if pool_ids.size == 0:
         return RoundResult(number, train_ids.size, val_ids.size, float(correct.mean()), threshold, acc_at,
-                           empty, empty, np.zeros(0), 0.0, empty)
+                           empty, empty, np.zeros(0), 0.0, empty, claimed, n_open)
     p_pool = clf.predict_proba(prep(features[pool_ids]))
     conf = p_pool.max(1)
     sure = conf >= threshold if threshold is not None else np.zeros(conf.size, dtype=bool)
@@ -96,4 +129,4 @@ def run_round(number: int, features, train_ids: np.ndarray, train_labels: np.nda
     order = pool_ids[rest[np.argsort(margin[rest], kind="stable")]]
     return RoundResult(number, train_ids.size, val_ids.size, float(correct.mean()), threshold, acc_at,
                        pool_ids[sure], clf.classes_[p_pool[sure].argmax(1)], conf[sure],
-                       float(sure.mean()), order)
+                       float(sure.mean()), order, claimed, n_open)

@@ -8,7 +8,7 @@ from hitl_service.domain.labeling import TaskType
 from hitl_service.jobs.autolabel.algorithms import Algorithm, AlgorithmError, algorithm_for
 from hitl_service.jobs.autolabel.features import decode_image, image_features, text_features
 from hitl_service.jobs.autolabel.loop import label_all
-from hitl_service.jobs.autolabel.rounds import choose_threshold, run_round
+from hitl_service.jobs.autolabel.rounds import choose_threshold, lower_bound, min_support, run_round
 from hitl_service.jobs.autolabel.sampling import TooFewObjects, check_size, initial_plan, validation_size
 
 ARN = "arn:aws:sagemaker:us-east-1:027400017018:labeling-job-algorithm-specification/{}"
@@ -57,10 +57,36 @@ def test_threshold_is_the_lowest_confidence_whose_accuracy_reaches_the_target():
     conf = np.linspace(1.0, 0.0, 200, endpoint=False)
     correct = np.ones(200, dtype=bool)
     correct[100:] = np.arange(100) % 2 == 0          # below confidence 0.5, half are wrong
-    t, acc = choose_threshold(conf, correct, target=0.95, alpha=0.5)
+    t, acc = choose_threshold(conf, correct, target=0.95, alpha=0.5, grid=200)
     assert 0.45 < t <= 0.5 + 1e-9 and acc >= 0.95
     # nothing qualifies when the model is mostly wrong
     assert choose_threshold(conf, np.arange(200) % 3 == 0)[0] is None
+
+
+def test_a_threshold_resting_on_a_small_validation_set_is_refused():
+    # 40 of the 41 most confident validation objects are right: 97.6% as a point estimate, but with
+    # 41 objects the one-sided 95% Clopper-Pearson bound is far below 95%, so nothing is machine-labelled
+    conf = np.linspace(1.0, 0.5, 41)
+    correct = np.ones(41, dtype=bool)
+    correct[20] = False
+    assert correct.mean() >= 0.95
+    assert choose_threshold(conf, correct) == (None, 0.0)
+    assert min_support() == 59 and lower_bound(59, 59) >= 0.95 > lower_bound(58, 58)
+    # a similar accuracy (97.5%) on 1,000 objects does prove the target
+    many = np.ones(1000, dtype=bool)
+    many[500::20] = False
+    t, acc = choose_threshold(np.linspace(1.0, 0.5, many.size), many)
+    assert t == 0.5 and acc == 0.975
+
+
+def test_testing_stops_at_the_first_candidate_that_fails():
+    # the top 200 are right, the next 100 all wrong, then 700 right again: the overall accuracy of the
+    # top 1000 is 90%, of the top 200 100%; a scan that kept going past the failure could pick a
+    # threshold below the bad stretch, fixed-sequence testing keeps the one above it
+    correct = np.r_[np.ones(200), np.zeros(100), np.ones(2000)].astype(bool)
+    conf = np.linspace(1.0, 0.0, correct.size, endpoint=False)
+    t, acc = choose_threshold(conf, correct, grid=correct.size // 50)
+    assert t is not None and t >= conf[199] and acc == 1.0
 
 
 def test_a_round_on_digits_labels_only_what_validation_says_is_95_percent_sure():
@@ -76,6 +102,13 @@ def test_a_round_on_digits_labels_only_what_validation_says_is_95_percent_sure()
     assert not set(res.machine_ids) & set(res.informative_order)
     assert res.machine_ids.size + res.informative_order.size == pool.size
     assert res.summary()["machine-labeled"] == res.machine_ids.size
+    # the validation objects above the threshold stand for what this round labelled: later rounds judge
+    # their threshold without them, and with none left open no threshold can be proven
+    assert res.validation_claimed.size > 0
+    assert set(res.validation_claimed) <= set(plan.validation) and res.summary()["validation-open"] == 360
+    closed = run_round(2, x, plan.train, d.target[plan.train], plan.validation, d.target[plan.validation], pool,
+                       val_open=np.zeros(plan.validation.size, dtype=bool))
+    assert closed.threshold is None and closed.machine_ids.size == 0 and closed.n_validation_open == 0
 
 
 def test_image_bytes_decode_to_the_same_features_as_the_array():

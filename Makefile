@@ -50,7 +50,7 @@ run: $(RUN_STAMP) redis-bin
 test: setup chromium wrk-bin
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# full run ~22 min on 2 shared cores (27 min from a clean clone, setup included); BENCH_ARGS=--quick
+# full run ~12 min on 2 quiet cores, ~22 on shared ones (setup adds ~5 from a clean clone); BENCH_ARGS=--quick
 # runs every benchmark at tiny sizes in ~5 min
 bench: setup wrk-bin
 	$(PY) -m bench $(BENCH_ARGS)

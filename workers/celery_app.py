@@ -33,6 +33,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "expire-due-loops": {"task": "hitl.expire_due_loops", "schedule": settings.reaper_interval_seconds},
             "sweep-outboxes": {"task": "hitl.sweep_outboxes", "schedule": settings.reaper_interval_seconds},
             "labeling-jobs-tick": {"task": "hitl.jobs.tick", "schedule": settings.reaper_interval_seconds},
+            "refresh-flow-quality": {"task": "hitl.refresh_flow_quality", "schedule": settings.reaper_interval_seconds},
         },
     )
     if settings.broker_is_amqp:

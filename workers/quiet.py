@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-ROUTINE_TASKS = ("hitl.reap_expired_leases", "hitl.expire_due_loops", "hitl.sweep_outboxes", "hitl.jobs.tick")
+ROUTINE_TASKS = ("hitl.reap_expired_leases", "hitl.expire_due_loops", "hitl.sweep_outboxes", "hitl.jobs.tick",
+                 "hitl.refresh_flow_quality")
 # the loggers Celery announces a scheduled send, a receipt and a success on
 CELERY_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
 

@@ -154,6 +154,17 @@ def sweep_outboxes() -> dict:
     return {"route": len(swept.route_teams), "finalize": len(swept.finalize), "retire": len(swept.retire)}
 
 
+@app.task(name="hitl.refresh_flow_quality")
+def refresh_flow_quality() -> int:
+    """Rebuild the quality summary of each flow whose loops completed since its last summary."""
+    from hitl_service.services import flow_quality
+
+    done = flow_quality.refresh(context())
+    if done:
+        log.info("flow quality refreshed flows=%s", done)
+    return done
+
+
 @app.task(name="hitl.deliver_events", acks_late=True)
 def deliver_events() -> int:
     """Deliver pending status-change events to webhook endpoints."""

@@ -1,7 +1,7 @@
 """Prometheus gauges of answer quality per labeling job and per A2I flow (registered by ops /metrics).
 
-Bounded per scrape: the newest ``MAX_JOBS`` jobs' recorded summaries (one GET each) and the first
-``MAX_FLOWS`` flows' newest loops (what the console computes for a page view).
+Bounded per scrape: the recorded summaries (one GET each) of the newest ``MAX_JOBS`` jobs and of the
+first ``MAX_FLOWS`` flows; nothing is consolidated while scraping.
 """
 
 from __future__ import annotations

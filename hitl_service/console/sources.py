@@ -17,7 +17,7 @@ class Progress:
     total: int
     team: str = ""
     failed: int = 0
-    quality: object = None    # the source's quality numbers (a labeling job's JobQuality), if any
+    quality: object = None    # the source's quality numbers (a labeling job's QualitySummary), if any
 
     @property
     def percent(self) -> float:

@@ -18,7 +18,7 @@ from hitl_service.consolidation.report import quality_report
 from hitl_service.domain.labeling import TaskType
 from hitl_service.domain.timefmt import now_ms
 from hitl_service.services.context import ServiceContext
-from hitl_service.store.quality import JobQuality, ReviewerScore
+from hitl_service.store.quality import QualitySummary, ReviewerScore
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def answer_rows(task_type: TaskType, batch) -> dict[int, str]:
     return rows
 
 
-def summarize(rows: list[str], updated_ms: int) -> JobQuality | None:
+def summarize(rows: list[str], updated_ms: int) -> QualitySummary | None:
     """The quality report of the window's answers, cut to a small summary; None for an empty window."""
     workers: dict[str, int] = {}
     classes: dict[str, int] = {}
@@ -82,7 +82,7 @@ def summarize(rows: list[str], updated_ms: int) -> JobQuality | None:
                            n_classes=max(len(classes), 2))
     report = quality_report(ann, consolidate_classes(ann), worker_ids=list(workers))
     ranked = sorted(report["workers"], key=lambda r: (-r["answers"], r["workerId"]))[:MAX_REVIEWERS]
-    return JobQuality(objects=report["items"], answers=report["answers"], method=report["method"],
+    return QualitySummary(objects=report["items"], answers=report["answers"], method=report["method"],
                       krippendorff_alpha=report["agreement"]["krippendorffAlpha"],
                       fleiss_kappa=report["agreement"]["fleissKappa"], mean_confidence=report["confidence"]["mean"],
                       reviewers=tuple(ReviewerScore(worker_id=r["workerId"], answers=r["answers"],

@@ -8,6 +8,7 @@ import logging
 import random
 
 from hitl_service.domain.timefmt import now_ms, utc_from_ms
+from hitl_service.services import flow_quality
 from hitl_service.services.context import ServiceContext
 from hitl_service.domain.states import DecideOutcome, FinishOutcome
 from hitl_service.output.document import output_uri
@@ -46,6 +47,7 @@ class LoopOutput:
     body: bytes
     report_key: str | None = None
     report_body: bytes | None = None
+    answers: tuple = ()           # the answers written (the flow's quality window gets them after the finish)
 
 
 def build_loop_output(ctx: ServiceContext, loop: dict) -> LoopOutput:
@@ -63,11 +65,12 @@ def build_loop_output(ctx: ServiceContext, loop: dict) -> LoopOutput:
                                      loop_name=loop["name"], input_content=loop["input"], answers=answers,
                                      activation_results=activation, consolidated_answer=consolidated)
         if report is None:
-            return LoopOutput(bucket, key, body)
+            return LoopOutput(bucket, key, body, answers=tuple(answers))
         from hitl_service.consolidation.a2i import QUALITY_REPORT_NAME
 
         report_body = json.dumps(report, separators=(",", ":"), allow_nan=False).encode()
-        return LoopOutput(bucket, key, body, key.rsplit("/", 1)[0] + "/" + QUALITY_REPORT_NAME, report_body)
+        return LoopOutput(bucket, key, body, key.rsplit("/", 1)[0] + "/" + QUALITY_REPORT_NAME, report_body,
+                          answers=tuple(answers))
     except ValueError as exc:  # NaN/Infinity, a lone surrogate, a malformed answer or output path
         raise UnwritableOutput("ValidationError", f"The output could not be written as JSON: {exc}") from None
     except (RecursionError, TypeError) as exc:
@@ -129,6 +132,7 @@ def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
     if loop["status"] == loop["target"]:
         return ctx.store.loops.finish(team, name, "", now_ms())  # 'already': clears the outbox
     uri = ""
+    output = None
     if int(loop.get("answers") or 0) > 0:
         try:
             output = build_loop_output(ctx, loop)
@@ -150,5 +154,7 @@ def finalize_loop(ctx: ServiceContext, name: str, storage) -> str:
             log.warning("output write failed loop=%s attempt=%s retry_in=%.1fs error=%s", name, attempt, delay, exc)
             raise
     outcome = ctx.store.loops.finish(team, name, uri, now_ms())
+    if outcome == FinishOutcome.FINISHED and output is not None:
+        flow_quality.record_loop(ctx, loop, list(output.answers))
     log.info("loop finished loop=%s status=%s output=%s outcome=%s", name, loop["target"], uri or "-", outcome)
     return outcome

@@ -38,6 +38,21 @@ def flow(team_name: str, name: str) -> str:
     return team_tag(team_name) + f"flow:{name}"
 
 
+def flow_quality(team_name: str, flow_id: str) -> str:
+    """The flow's quality summary (JSON string), rewritten by the quality refresh after loops complete."""
+    return team_tag(team_name) + f"fq:{flow_id}"
+
+
+def flow_quality_window(team_name: str, flow_id: str) -> list[str]:
+    """The flow's recent completed loops (zset by time) and their answers (hash), capped."""
+    return [team_tag(team_name) + f"fqwindow:{flow_id}", team_tag(team_name) + f"fqrows:{flow_id}"]
+
+
+def team_quality_dirty(team_name: str) -> str:
+    """Ids of the team's flows whose quality window changed since their summary was written."""
+    return team_tag(team_name) + "fqdirty"
+
+
 def flow_loops(team_name: str, flow_id: str) -> str:
     """A flow's loops ordered by creation (members from ``index_member``)."""
     return team_tag(team_name) + f"flowloops:{flow_id}"

@@ -232,7 +232,8 @@ class ResourceStore(Part):
             return DeleteOutcome.MISSING
         outcome, ui, created = self.scripts.finish_delete_flow(
             keys=[keys.flow(team, name), keys.outbox_retire(team), keys.team_flows(team),
-                  keys.flow_loops(team, flow_id)], args=[name, flow_id])
+                  keys.flow_loops(team, flow_id), *keys.flow_quality_window(team, flow_id),
+                  keys.flow_quality(team, flow_id)], args=[name, flow_id])
         outcome = DeleteOutcome(outcome)
         if outcome is DeleteOutcome.DELETED:
             self.forget_flow(name)

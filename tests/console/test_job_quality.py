@@ -50,3 +50,17 @@ def test_answer_rows_per_task_type():
     multi = [ObjectAnswers(1, [{"workerId": "a", "answerContent": {"m": {"labels": ["y", "x"]}}}])]
     assert quality.answer_rows(TaskType.TEXT_CLASSIFICATION_MULTILABEL, multi) == {1: '[["a","x|y"]]'}
     assert quality.answer_rows(TaskType.BOUNDING_BOX, batch) == {}
+
+
+def test_flow_window_marks_its_flow_for_one_refresh_per_change(store):  # noqa: F811
+    row = json.dumps([["w1", '{"label":"A"}'], ["w2", '{"label":"B"}']])
+    for i in range(5):
+        assert store.quality.add_flow_loop("team-a", "fid-1", f"loop-{i}", row, now_ms=i, cap=3)
+    assert not store.quality.add_flow_loop("team-a", "fid-1", "loop-4", row, now_ms=9, cap=3)  # finalize ran twice
+    assert len(store.quality.flow_window("team-a", "fid-1")) == 3          # capped: the newest three loops
+    assert store.quality.take_dirty_flows("team-a", 10) == ["fid-1"]       # five loops, one refresh
+    assert store.quality.take_dirty_flows("team-a", 10) == []
+    summary = quality.summarize(store.quality.flow_window("team-a", "fid-1"), 5)
+    store.quality.save_flow("team-a", "fid-1", summary)
+    assert store.quality.flow_summaries([("team-a", "fid-1"), ("team-a", "fid-2")]) == [summary, None]
+    assert summary.objects == 3 and summary.answers == 6 and summary.krippendorff_alpha is not None

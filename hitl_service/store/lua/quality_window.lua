@@ -1,9 +1,11 @@
--- KEYS window (zset: object id by time), rows (hash: object id -> its answers)
--- ARGV cap, now_ms, then (object id, answers) pairs
--- Adds a consolidated batch to a job's quality window: an object enters once (a batch consolidated
--- twice adds nothing), and beyond the cap the oldest objects leave, so the window stays bounded.
+-- KEYS window (zset: member by time), rows (hash: member -> its answers)[, dirty (set)]
+-- ARGV cap, now_ms, dirty member ('' when KEYS[3] is absent), then (member, answers) pairs
+-- Adds consolidated objects (a labeling job's) or completed loops (a flow's) to a quality window: a
+-- member enters once (a batch or loop recorded twice adds nothing), and beyond the cap the oldest
+-- members leave, so the window stays bounded. When something was added, the dirty set gets the
+-- dirty member, so the summary is rebuilt later, off the finishing path.
 local added = 0
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   if redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[i]) == 1 then
     redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
     added = added + 1
@@ -17,4 +19,5 @@ while extra > 0 do
   redis.call('HDEL', KEYS[2], unpack(old))
   extra = extra - n
 end
+if added > 0 and KEYS[3] then redis.call('SADD', KEYS[3], ARGV[3]) end
 return added

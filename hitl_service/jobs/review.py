@@ -105,9 +105,8 @@ def claim(ctx: ServiceContext, reviewer: dict, team: str | None = None) -> dict 
     worker = reviewer["worker_id"]
     window = ctx.settings.lease_heartbeat_seconds * 1000
     candidates = []
-    for name in ctx.store.jobs.active_names():
-        job = ctx.store.jobs.get(name)
-        if job and job["status"] == LabelingJobStatus.IN_PROGRESS.value and (
+    for job in ctx.store.jobs.records(ctx.store.jobs.active_names()):
+        if job["status"] == LabelingJobStatus.IN_PROGRESS.value and (
                 job["team"] in teams or job.get("escalation_team") in teams):
             candidates.append(job)
     for job in sorted(candidates, key=lambda j: int(j["created_ms"])):

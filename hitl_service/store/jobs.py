@@ -174,6 +174,15 @@ class JobStore:
         data = self.r.hgetall(keys.job(name))
         return data or None
 
+    def records(self, names: list[str]) -> list[dict]:
+        """The records of the named jobs that exist, in one round trip (a claim reads the running jobs')."""
+        if not names:
+            return []
+        pipe = self.r.pipeline(transaction=False)
+        for n in names:
+            pipe.hgetall(keys.job(n))
+        return [data for data in pipe.execute() if data]
+
     def set_fields(self, name: str, **fields) -> None:
         """Cache what ingestion learned (labels, template) on the record of an existing job."""
         self.r.hset(keys.job(name), mapping={k: str(v) for k, v in fields.items()})

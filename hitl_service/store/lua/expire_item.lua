@@ -6,7 +6,8 @@
 -- workteam, InProgress with fewer answers than it needs, not deciding and never escalated, is not closed
 -- but handed to that team as a second stage: its queued first-stage assignments are withdrawn, it needs
 -- its answers + 1 (the escalation answer closes it Completed), its one assignment waits on the escalation
--- queue, and its lifetime starts again from now (the same length: the first deadline less its creation).
+-- queue, and its lifetime starts again from now (the same length: the flow's, kept on the loop; a loop
+-- started before it was kept there: its first deadline less its creation).
 -- First-stage leases still held take no answer from then on (lib_leases stale_lease). A loop whose
 -- second stage's lifetime ends closes as every expired loop does.
 local ITEM, ESCQ = KEYS[10], KEYS[11]
@@ -16,11 +17,11 @@ local deadline = redis.call('ZSCORE', EXPIRY, member)
 if deadline and tonumber(deadline) > now then return '' end
 redis.call('ZREM', EXPIRY, member)
 local s = redis.call('HMGET', ITEM, 'status', 'target', 'escalation_team', 'stage', 'deciding', 'answers',
-                     'required', 'task_count', 'created_ms')
+                     'required', 'task_count', 'created_ms', 'lifetime')
 if s[1] == 'InProgress' and s[2] == '' and deadline and s[3] and s[3] ~= '' and not s[4] and not s[5]
     and tonumber(s[6] or '0') < tonumber(s[7] or s[8]) then
   local answers = tonumber(s[6] or '0')
-  local lifetime_ms = math.max(1000, tonumber(deadline) - tonumber(s[9]))
+  local lifetime_ms = s[10] and tonumber(s[10]) * 1000 or math.max(1000, tonumber(deadline) - tonumber(s[9]))
   withdraw_queued(ITEM, member)
   -- (never routed: the route drain must not put it on the first team's queue later)
   redis.call('ZREM', OUT_ROUTE, member)

@@ -31,12 +31,15 @@ end
 
 -- an escalated loop's assignment entered (+1) or left (-1) the team's escalation queue: the team's
 -- counters keep how many wait for each escalation workteam, so that the review pages count them under
--- that team (QueueStore.overview), not under this one
+-- that team (QueueStore.overview), not under this one. Never below 0: a loop escalated before the
+-- counters existed was never counted in.
 local function count_escalation(ik, delta)
   local to = redis.call('HGET', ik, 'escalation_team')
-  if to and to ~= '' then
-    redis.call('HINCRBY', STATS, 'escalation_queued', delta)
-    redis.call('HINCRBY', STATS, 'escalation_queued:' .. to, delta)
+  if not to or to == '' then return end
+  for _, field in ipairs({'escalation_queued', 'escalation_queued:' .. to}) do
+    if delta > 0 or tonumber(redis.call('HGET', STATS, field) or '0') > 0 then
+      redis.call('HINCRBY', STATS, field, delta)
+    end
   end
 end
 

@@ -217,3 +217,12 @@ def test_a_job_without_an_escalation_team_fails_an_unanswered_object_at_its_life
     make_job(store, 1, workers=3, initial=2)
     assert store.jobs.expire(JOB, 600_500).escalated == 0
     assert store.jobs.results(JOB, [0])[0].startswith("!")
+
+
+def test_a_loop_started_before_loops_kept_their_lifetime_gets_one_of_its_first_length(store):
+    escalating_flow(store, lifetime=5)
+    start(store, "l", 10)                                        # lifetime ends at 5010
+    assert item(store, "l")["lifetime"] == "5"
+    store.client.hdel(keys.loop("t", "l"), "lifetime")           # as a loop stored before this change
+    assert store.loops.expire_due("t", 5100, 10, "expired") == {MEMBER: CloseOutcome.ESCALATED}
+    assert store.client.zscore(keys.expiry("t"), MEMBER) == 10_100

@@ -142,8 +142,8 @@ def show(ctx: ServiceContext, reviewer: dict, token: str) -> dict:
     job = ctx.store.jobs.get(name)
     if job is None:
         raise LeaseError(_MESSAGES[LeaseOutcome.CLOSED])
-    return _view(ctx, job, token, info["object_id"], info["accepted_ms"], info["expires_ms"], info["deadline_ms"],
-                 info["stage"] == "escalation")
+    return _view(ctx, job, token, info["object_id"], info["accepted_ms"], info["expires_ms"],
+                 info["deadline_ms"], info["stage"] == "escalation")
 
 
 def heartbeat(ctx: ServiceContext, reviewer: dict, token: str) -> dict:

@@ -261,8 +261,8 @@ def overlap_report(job: dict, used: dict[int, int]) -> dict:
     # escalated objects are the ones with an answer past the maximum (hitl:escalation-workteam), and
     # those whose lifetime ended with fewer answers and that got the escalation team's answer
     on_expiry = int(job.get("escalated:expired") or 0)
-    escalation = ({"escalationWorkteam": job["escalation_team"], "escalated": used.get(maximum + 1, 0) + on_expiry,
-                   "escalatedOnExpiry": on_expiry}
+    escalation = ({"escalationWorkteam": job["escalation_team"],
+                   "escalated": used.get(maximum + 1, 0) + on_expiry, "escalatedOnExpiry": on_expiry}
                   if job.get("escalation_team") else {})
     report = {"version": 1, "labelingJobName": job["name"], "initialWorkers": int(job["initial_workers"]),
               "maxWorkers": maximum, "targetConfidence": float(job["target_confidence"]),

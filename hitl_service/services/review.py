@@ -50,7 +50,8 @@ def assignment_view(ctx: ServiceContext, lease_id: str, lease: Lease, loop: dict
     task = flow_task_info(ctx, loop)
     # an escalation lease lives in the first team's slot, but it is the escalation workteam's work: the
     # review page's per-team filter and the held-task list go by this field
-    team = loop.get("escalation_team") if is_escalation_token(lease_id) and loop.get("escalation_team") else lease.team
+    escalation_team = loop.get("escalation_team") if is_escalation_token(lease_id) else None
+    team = escalation_team or lease.team
     return {
         "token": lease_id,
         "humanLoopName": loop["name"],
@@ -104,8 +105,9 @@ def _lease_error(kind: LeaseOutcome, detail: str = "") -> Exception:
         LeaseOutcome.CLOSED: f"The human loop is no longer accepting answers (it is {detail or 'closed'}); your lease has ended",
     }
     if kind is LeaseOutcome.CLOSED and detail == "escalated":
-        return LeaseError("The human loop's availability lifetime ended while you held this assignment and the loop "
-                          "went to its escalation workteam; your answer was not stored and your lease has ended")
+        return LeaseError("The human loop's availability lifetime ended while you held this assignment and "
+                          "the loop went to its escalation workteam; your answer was not stored and your "
+                          "lease has ended")
     return LeaseError(messages.get(kind, str(kind)))
 
 

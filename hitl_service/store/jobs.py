@@ -44,14 +44,14 @@ class AnsweredObject:
     object_id: int
     line: str
     answers: list[dict]
-    stage: str = ""          # handed to the escalation team: '<reason>|<first-stage answers>' (EscalationStage)
+    stage: str = ""          # handed to the escalation team: '<reason>|<first answers>' (EscalationStage)
 
 
 @dataclasses.dataclass(frozen=True)
 class EscalationStage:
     """Why an object went to the escalation team and how many of its answers came before."""
 
-    reason: str              # 'low-confidence' (at the maximum, below the target) or 'expired' (lifetime ended)
+    reason: str              # 'low-confidence' (below the target at the maximum) or 'expired' (lifetime)
     first_stage: int         # answers of the first team; an answer past them is the escalation team's
 
     @classmethod

@@ -257,7 +257,8 @@ class QueueStore(Part):
             return LeaseResult(outcome, member=member, closed=self._closed(team, member, detail))
         if outcome in (LeaseOutcome.EXPIRED, LeaseOutcome.CLOSED):
             # (a refused first-stage answer on an escalated loop may close a stopping one)
-            return LeaseResult(outcome, status=detail if outcome is LeaseOutcome.CLOSED else "", member=member,
+            status = detail if outcome is LeaseOutcome.CLOSED else ""
+            return LeaseResult(outcome, status=status, member=member,
                                closed=self._closed(team, to_finalize, "finalize" if to_finalize else ""))
         return LeaseResult(outcome, status=detail, member=member)
 

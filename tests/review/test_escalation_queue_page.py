@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import requests
 from playwright.sync_api import expect
 
@@ -15,7 +14,7 @@ from hitl_service.store import keys
 from tests.api.test_reviewer_security import form_login
 from tests.conftest import wait_until
 from tests.consolidation.test_escalation_flow_e2e import escalation_tags
-from tests.review.test_review_page import login
+from tests.review.test_review_page import login, page  # noqa: F401  (fixture)
 from tests.support import resources as R
 from tests.workers.conftest import start_loop, worker_settings
 
@@ -75,14 +74,6 @@ def test_an_escalated_loop_shows_and_is_worked_under_the_escalation_team(service
     waiting, _, csrf, html = queue_page(service, expert)
     assert waiting == {experts: 0} and loop in html
     assert work_on(service, expert, experts, csrf) == task_url
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    pg = context.new_page()
-    yield pg
-    context.close()
 
 
 def test_in_chromium_the_expert_sees_the_escalated_task_under_their_team_and_opens_it(

@@ -126,6 +126,9 @@ def expire_due_loops() -> int:
                 if outcome is CloseOutcome.FINALIZE and keys.member_kind(member) == ItemKind.LOOP:
                     finalize_drain.request_finalize(ctx, team)
             count += sum(1 for o in closed.values() if o is CloseOutcome.FINALIZE)
+            escalated = [m for m, o in closed.items() if o is CloseOutcome.ESCALATED]
+            if escalated:
+                log.info("lifetime ended, escalated team=%s loops=%s", team, len(escalated))
             if len(closed) < 200:
                 break
     if count:

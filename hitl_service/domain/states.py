@@ -63,6 +63,7 @@ class CloseOutcome(enum.StrEnum):
     FINISHED = "finished"
     FINALIZE = "finalize"
     DECIDE = "decide"            # adaptive overlap: its required answers are in; the worker decides
+    ESCALATED = "escalated"      # its lifetime ended: handed to its escalation workteam (a second stage)
 
 
 class DecideOutcome(enum.StrEnum):

@@ -70,7 +70,7 @@ def task_input(job: dict, oid: int, line: str | None, custom: str | None) -> dic
 
 
 def _view(ctx: ServiceContext, job: dict, token: str, oid: int, accepted_ms: int, expires_ms: int,
-          deadline_ms: int) -> dict:
+          deadline_ms: int, escalation: bool = False) -> dict:
     cats = categories_of(job)
     line, custom = ctx.store.jobs.object_input(job["name"], oid)
     return {
@@ -78,7 +78,8 @@ def _view(ctx: ServiceContext, job: dict, token: str, oid: int, accepted_ms: int
         "labelingJobName": job["name"],
         "labelingJobArn": job["arn"],
         "datasetObjectId": str(oid),
-        "workteam": job["team"],
+        # an escalation task is the escalation workteam's work (the review page filters by it)
+        "workteam": job.get("escalation_team") if escalation and job.get("escalation_team") else job["team"],
         "taskTitle": job["title"],
         "taskDescription": job["description"],
         "shortInstruction": cats.short_instruction if cats else "",
@@ -114,15 +115,16 @@ def claim(ctx: ServiceContext, reviewer: dict, team: str | None = None) -> dict 
         now = now_ms()
         # the claim script first gives back the job's expired leases; audit.job_reaping records them;
         # a member of the escalation workteam (and not of the first) answers the escalated objects
+        escalation = job["team"] not in teams
         step = functools.partial(ctx.store.jobs.claim, job["name"], worker, now, lease_id, window,
-                                 escalation=job["team"] not in teams)
+                                 escalation=escalation)
         got = audit.job_reaping(ctx, job["name"], job["team"], step, limit=CLAIM_REAP)
         if got is not None:
             token = f"{TOKEN_PREFIX}{job['name']}~{lease_id}"
             log.info("job object claimed job=%s object=%s worker=%s", job["name"], got.object_id, worker)
             audit.reviewer_action(ctx, "claim", reviewer, audit.job_object(job["name"], got.object_id),
                                   detail={"workteam": job["team"], "lease": token})
-            return _view(ctx, job, token, got.object_id, now, got.expires_ms, got.deadline_ms)
+            return _view(ctx, job, token, got.object_id, now, got.expires_ms, got.deadline_ms, escalation)
     return None
 
 
@@ -139,7 +141,8 @@ def show(ctx: ServiceContext, reviewer: dict, token: str) -> dict:
     job = ctx.store.jobs.get(name)
     if job is None:
         raise LeaseError(_MESSAGES[LeaseOutcome.CLOSED])
-    return _view(ctx, job, token, info["object_id"], info["accepted_ms"], info["expires_ms"], info["deadline_ms"])
+    return _view(ctx, job, token, info["object_id"], info["accepted_ms"], info["expires_ms"],
+                 info["deadline_ms"], info["stage"] == "escalation")
 
 
 def heartbeat(ctx: ServiceContext, reviewer: dict, token: str) -> dict:

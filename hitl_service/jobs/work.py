@@ -30,7 +30,7 @@ from hitl_service.output.storage import OutputConfigError, OutputError, OutputNo
 from hitl_service.workforce import audit   # lease expiries go to the audit trail
 from hitl_service.services.finalize import backoff_seconds
 from hitl_service.services.context import ServiceContext
-from hitl_service.store.jobs import FinishOutcome, IngestOutcome, OverlapVerdict
+from hitl_service.store.jobs import EscalationStage, FinishOutcome, IngestOutcome, OverlapVerdict
 
 log = logging.getLogger(__name__)
 
@@ -231,8 +231,8 @@ def _decide_overlap(ctx: ServiceContext, name: str, job: dict, taken, consolidat
     escalation = bool(job.get("escalation_team"))
     verdicts = []
     for o, c in zip(taken, consolidated):
-        # an escalated object (the maximum + the escalation answer) is done
-        v = (Verdict.DONE if len(o.answers) > maximum else
+        # an object that went to the escalation team (at the maximum, or when its lifetime ended) is done
+        v = (Verdict.DONE if len(o.answers) > maximum or o.stage else
              verdict(c.confidence or 0.0, len(o.answers), maximum, target, escalation))
         verdicts.append(OverlapVerdict(o.object_id, len(o.answers), v == Verdict.MORE, v == Verdict.ESCALATE))
     skip = ctx.store.jobs.decide(name, now_ms(), verdicts)
@@ -258,8 +258,11 @@ def overlap_report(job: dict, used: dict[int, int]) -> dict:
     objects = sum(used.values())
     answers = sum(n * c for n, c in used.items())
     maximum = int(job["workers_per_object"])
-    # escalated objects are the ones with an answer past the maximum (hitl:escalation-workteam)
-    escalation = ({"escalationWorkteam": job["escalation_team"], "escalated": used.get(maximum + 1, 0)}
+    # escalated objects are the ones with an answer past the maximum (hitl:escalation-workteam), and
+    # those whose lifetime ended with fewer answers and that got the escalation team's answer
+    on_expiry = int(job.get("escalated:expired") or 0)
+    escalation = ({"escalationWorkteam": job["escalation_team"],
+                   "escalated": used.get(maximum + 1, 0) + on_expiry, "escalatedOnExpiry": on_expiry}
                   if job.get("escalation_team") else {})
     report = {"version": 1, "labelingJobName": job["name"], "initialWorkers": int(job["initial_workers"]),
               "maxWorkers": maximum, "targetConfidence": float(job["target_confidence"]),
@@ -288,9 +291,11 @@ def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> N
             if not taken:
                 return
     maximum = int(job["workers_per_object"])
+    # answers past the first stage came from the escalation team (hitl:escalation-workteam)
+    stages = {o.object_id: EscalationStage.of(o.stage, maximum) for o in taken}
     for o in taken:
         storage.put(layout.bucket, layout.worker_response(o.object_id, _last_ms(o.answers)),
-                    gt.dumps(gt.worker_response_doc(o.answers, first_stage=maximum)))
+                    gt.dumps(gt.worker_response_doc(o.answers, first_stage=stages[o.object_id].first_stage)))
     batch = _batch_id(taken)
     request = [gt.consolidation_request_item(o.object_id, lines[o.object_id], o.answers) for o in taken]
     storage.put(layout.bucket, layout.consolidation_request(batch), gt.dumps(request))
@@ -326,8 +331,10 @@ def _consolidate(ctx: ServiceContext, name: str, job: dict, storage, taken) -> N
                 mask_key = layout.consolidated_mask(o.object_id, _last_ms(o.answers))
                 storage.put(layout.bucket, mask_key, c.png, content_type="image/png")
                 c = dataclasses.replace(c, value=layout.uri(mask_key))
-            # escalated: more answers than the maximum, the last from the escalation team (ours, not GT's)
-            extra = {"escalated": "yes"} if len(o.answers) > maximum else {}
+            # escalated: the last answer is the escalation team's (ours, not GT's)
+            stage = stages[o.object_id]
+            extra = ({"escalated": "yes", "escalation-reason": stage.reason}
+                     if len(o.answers) > stage.first_stage else {})
             meta = gt.metadata(task_type, job["name"], _last_ms(o.answers), **c.meta, **extra)
             response.append({"datasetObjectId": str(o.object_id),
                              "consolidatedAnnotation": {"content": {attr: c.value, f"{attr}-metadata": meta}}})

@@ -78,12 +78,15 @@ def build_loop_output(ctx: ServiceContext, loop: dict) -> LoopOutput:
 
 
 def _mark_stages(loop: dict, answers: list[dict]) -> list[dict]:
-    """An escalated loop's answers past TaskCount came from its escalation workteam: their
-    ``workerMetadata`` says ``"stage": "escalation"`` (docs/verify-adjust-autolabel.md)."""
+    """An escalated loop's answers past its first stage (TaskCount, or the answers it had when its
+    lifetime ended) came from its escalation workteam: their ``workerMetadata`` says ``"stage":
+    "escalation"`` and why (``escalationReason``; docs/verify-adjust-autolabel.md)."""
     if loop.get("stage") != "escalation":
         return answers
-    first = int(loop.get("task_count") or 1)
-    return [a if i < first else {**a, "workerMetadata": {**(a.get("workerMetadata") or {}), "stage": "escalation"}}
+    # a loop escalated before first_stage was recorded went at TaskCount
+    first = int(loop.get("first_stage") or loop.get("task_count") or 1)
+    mark = {"stage": "escalation", "escalationReason": loop.get("escalation_reason") or "low-confidence"}
+    return [a if i < first else {**a, "workerMetadata": {**(a.get("workerMetadata") or {}), **mark}}
             for i, a in enumerate(answers)]
 
 

@@ -14,7 +14,7 @@ from hitl_service.services.finalize_drain import request_finalize
 from hitl_service.services.loops import flow_task_info
 from hitl_service.services.reviewers import identity_data, teams_of
 from hitl_service.domain.states import ClaimOutcome, CloseOutcome, ItemKind, LeaseOutcome
-from hitl_service.store.queues import Lease
+from hitl_service.store.queues import Lease, is_escalation_token
 from hitl_service.workforce import audit
 
 log = logging.getLogger(__name__)
@@ -42,13 +42,21 @@ def hand_over_closed(ctx: ServiceContext, closed) -> None:
             dispatch_safely(ctx.dispatcher.deliver_events)
 
 
+# the loop fields assignment_view reads
+VIEW_FIELDS = ("name", "flow", "flow_id", "escalation_team")
+
+
 def assignment_view(ctx: ServiceContext, lease_id: str, lease: Lease, loop: dict) -> dict:
     task = flow_task_info(ctx, loop)
+    # an escalation lease lives in the first team's slot, but it is the escalation workteam's work: the
+    # review page's per-team filter and the held-task list go by this field
+    escalation_team = loop.get("escalation_team") if is_escalation_token(lease_id) else None
+    team = escalation_team or lease.team
     return {
         "token": lease_id,
         "humanLoopName": loop["name"],
         "flowDefinitionArn": ctx.arns.flow_definition(loop["flow"]),
-        "workteam": lease.team,
+        "workteam": team,
         "taskTitle": task["title"],
         "taskDescription": task["description"],
         "acceptedAt": iso_ms(lease.accepted_ms),
@@ -82,7 +90,7 @@ def claim_next_assignment(ctx: ServiceContext, reviewer: dict, team: str | None 
     if result.outcome is ClaimOutcome.EMPTY:
         return None
     lease = result.lease
-    loop = ctx.store.loops.get_in(lease.team, lease.name, ("name", "flow", "flow_id"))
+    loop = ctx.store.loops.get_in(lease.team, lease.name, VIEW_FIELDS)
     log.info("claimed loop=%s worker=%s team=%s", lease.name, worker, lease.team)
     audit.reviewer_action(ctx, "claim", reviewer, lease.name, detail={"workteam": lease.team, "lease": lease.lease_id})
     return assignment_view(ctx, lease.lease_id, lease, loop)
@@ -96,6 +104,10 @@ def _lease_error(kind: LeaseOutcome, detail: str = "") -> Exception:
                                "passed); it went back to the queue and your answer was not stored"),
         LeaseOutcome.CLOSED: f"The human loop is no longer accepting answers (it is {detail or 'closed'}); your lease has ended",
     }
+    if kind is LeaseOutcome.CLOSED and detail == "escalated":
+        return LeaseError("The human loop's availability lifetime ended while you held this assignment and "
+                          "the loop went to its escalation workteam; your answer was not stored and your "
+                          "lease has ended")
     return LeaseError(messages.get(kind, str(kind)))
 
 
@@ -191,7 +203,7 @@ def my_assignments(ctx: ServiceContext, reviewer: dict) -> list[dict]:
         lease = ctx.store.queues.get_lease(lease_id)
         if lease is None or lease.expires_ms < now:
             continue
-        loop = ctx.store.loops.get_in(lease.team, lease.name, ("name", "flow", "flow_id", "created_ms"))
+        loop = ctx.store.loops.get_in(lease.team, lease.name, (*VIEW_FIELDS, "created_ms"))
         if loop and (lease.item_created or loop["created_ms"]) == loop["created_ms"]:
             out.append(assignment_view(ctx, lease.lease_id, lease, loop))
     return out

@@ -36,6 +36,7 @@ class ExpireResult:
     expired: int
     to_consolidate: int
     finish: bool
+    escalated: int = 0       # handed to the escalation team at their lifetime's end (second stage)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +44,24 @@ class AnsweredObject:
     object_id: int
     line: str
     answers: list[dict]
+    stage: str = ""          # handed to the escalation team: '<reason>|<first answers>' (EscalationStage)
+
+
+@dataclasses.dataclass(frozen=True)
+class EscalationStage:
+    """Why an object went to the escalation team and how many of its answers came before."""
+
+    reason: str              # 'low-confidence' (below the target at the maximum) or 'expired' (lifetime)
+    first_stage: int         # answers of the first team; an answer past them is the escalation team's
+
+    @classmethod
+    def of(cls, stage: str, maximum: int) -> "EscalationStage":
+        """The stage of a taken object; one without a record went at the maximum (or never: then no
+        answer lies past the first stage)."""
+        reason, _, first = stage.partition("|")
+        if not reason or not first.isdigit():
+            return cls("low-confidence", maximum)
+        return cls(reason, int(first))
 
 
 # Ground Truth's most reviewers per object (NumberOfHumanWorkersPerDataObject)
@@ -249,13 +268,15 @@ class JobStore:
 
     def expire(self, name: str, now_ms: int, limit: int = 500) -> ExpireResult:
         """Reap ended leases and retire objects whose lifetime ended (or whose job is stopping)."""
-        expired, consolidate, finish = self.scripts.job_expire(keys=keys.job_keys(name), args=_args(now_ms, limit))
-        return ExpireResult(int(expired), int(consolidate), bool(finish))
+        expired, consolidate, finish, escalated = self.scripts.job_expire(keys=keys.job_keys(name),
+                                                                          args=_args(now_ms, limit))
+        return ExpireResult(int(expired), int(consolidate), bool(finish), int(escalated))
 
     def take_answered(self, name: str, now_ms: int, hold_ms: int, limit: int) -> list[AnsweredObject]:
         """Answered objects to consolidate, held against a second worker for ``hold_ms``."""
         flat = self.scripts.job_take_answered(keys=keys.job_keys(name), args=_args(now_ms, hold_ms, limit))
-        return [AnsweredObject(int(flat[i]), flat[i + 1], json.loads(flat[i + 2])) for i in range(0, len(flat), 3)]
+        return [AnsweredObject(int(flat[i]), flat[i + 1], json.loads(flat[i + 2]), flat[i + 3])
+                for i in range(0, len(flat), 4)]
 
     def retry_answered_at(self, name: str, ids: list[int], due_ms: int) -> None:
         """Make held answered objects due again at ``due_ms`` (after a failed consolidation)."""
@@ -317,16 +338,16 @@ class JobStore:
         return outcome, None
 
     def lease_info(self, name: str, lease_id: str) -> dict | None:
-        """The object, holder and times of a live lease, or None."""
+        """The object, holder, times and stage ('first' or 'escalation') of a live lease, or None."""
         pipe = self.r.pipeline(transaction=False)
         pipe.hget(keys.job_part(name, "leaseinfo"), lease_id)
         pipe.zscore(keys.job_part(name, "leases"), lease_id)
         info, expires = pipe.execute()
         if info is None or expires is None:
             return None
-        oid, worker, accepted, deadline = info.split("|")
+        oid, worker, accepted, deadline, *rest = info.split("|")
         return {"object_id": int(oid), "worker": worker, "accepted_ms": int(accepted), "deadline_ms": int(deadline),
-                "expires_ms": int(expires)}
+                "expires_ms": int(expires), "stage": "escalation" if rest == ["e"] else "first"}
 
     def object_input(self, name: str, oid: int) -> tuple[str | None, str | None]:
         """(manifest line, custom task input) of an object still in the job."""

@@ -311,14 +311,15 @@ def job_part(name: str, part: str) -> str:
     return f"{_job_tag(name)}:{part}"
 
 
-# ("escalation": objects waiting for the escalation workteam's reviewer, beside the first team's queue)
+# ("escalation": objects waiting for the escalation workteam's reviewer, beside the first team's queue;
+# "stage": per object handed to that team, why and with how many first-stage answers)
 # KEYS[2..] of every job script: pending ids (list), queued ids (zset), assignments left to hand out
 # per out object (hash), who worked on each (hash), answers (hash), answered ids (zset), results
 # (hash), expiry (zset), leases (zset) and their holders (hash), manifest lines (hash), custom
 # task inputs (hash), the lock of the one worker running the job's background work, and the answers
 # an out object needs when adaptive overlap raised it above hitl:initial-workers (hash)
 JOB_KEY_PARTS = ("pending", "queue", "left", "workers", "answers", "answered", "results", "expiry", "leases",
-                 "leaseinfo", "lines", "inputs", "lock", "need", "escalation")
+                 "leaseinfo", "lines", "inputs", "lock", "need", "escalation", "stage")
 
 JOBS = PREFIX + "jobs"                    # creation-time index (lex members: created_ms:name)
 JOBS_ACTIVE = PREFIX + "jobs:active"      # names of jobs not yet terminal (the beat tick walks these)

@@ -255,8 +255,11 @@ class QueueStore(Part):
         outcome = LeaseOutcome(outcome)
         if outcome is LeaseOutcome.OK:
             return LeaseResult(outcome, member=member, closed=self._closed(team, member, detail))
-        if outcome is LeaseOutcome.EXPIRED:
-            return LeaseResult(outcome, member=member, closed=self._closed(team, to_finalize, "finalize" if to_finalize else ""))
+        if outcome in (LeaseOutcome.EXPIRED, LeaseOutcome.CLOSED):
+            # (a refused first-stage answer on an escalated loop may close a stopping one)
+            status = detail if outcome is LeaseOutcome.CLOSED else ""
+            return LeaseResult(outcome, status=status, member=member,
+                               closed=self._closed(team, to_finalize, "finalize" if to_finalize else ""))
         return LeaseResult(outcome, status=detail, member=member)
 
     def reap(self, team: str, now: int, limit: int) -> list[ClosedItem]:
@@ -292,16 +295,30 @@ class QueueStore(Part):
     # ---- reads for pages and metrics ----------------------------------------------------------
 
     def overview(self, teams: list[str]) -> list[tuple[str, int, float | None]]:
-        """Per team: assignments waiting and the queue score (creation ms) of the oldest waiting item."""
+        """Per team: assignments waiting for its reviewers and the queue score (creation ms) of the oldest
+        item on its queue. An escalated loop's assignment (in the first team's slot) counts under its
+        escalation workteam, not under the first team (two round trips)."""
+        if not teams:
+            return []
         pipe = self.r.pipeline(transaction=False)
         for t in teams:
-            pipe.hget(keys.team_stats(t), "queued")
+            pipe.hmget(keys.team_stats(t), ("queued", "escalation_queued"))
             pipe.zrange(keys.queue(t), 0, 0, withscores=True)
+            pipe.smembers(keys.escalates_from(t))
         replies = pipe.execute()
+        sources = [(t, s) for i, t in enumerate(teams) for s in sorted(replies[3 * i + 2])]
+        escalated = {t: 0 for t in teams}
+        if sources:
+            pipe = self.r.pipeline(transaction=False)
+            for t, s in sources:
+                pipe.hget(keys.team_stats(s), f"escalation_queued:{t}")
+            for (t, _), n in zip(sources, pipe.execute()):
+                escalated[t] += max(0, int(n or 0))
         rows = []
         for i, t in enumerate(teams):
-            depth, head = replies[2 * i], replies[2 * i + 1]
-            rows.append((t, int(depth or 0), head[0][1] if head else None))
+            (queued, own_escalated), head = replies[3 * i], replies[3 * i + 1]
+            depth = max(0, int(queued or 0) - max(0, int(own_escalated or 0))) + escalated[t]
+            rows.append((t, depth, head[0][1] if head else None))
         return rows
 
     def record_claim_latency(self, bucket: str, seconds: float) -> None:

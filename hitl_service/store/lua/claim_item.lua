@@ -12,7 +12,7 @@ end
 local s = redis.call('HMGET', ITEM, 'status', 'target', 'queued', 'time_limit', 'created_ms')
 if s[1] ~= 'InProgress' or s[2] ~= '' or tonumber(s[3] or '0') <= 0 then
   -- should not happen (stop and expiry withdraw queued work): repair the queue, the caller looks again
-  redis.call('ZREM', QUEUE, member)
+  if escalation_lease(lease_id) then withdraw_escalation(QUEUE, ITEM, member) else redis.call('ZREM', QUEUE, member) end
   return {'retry'}
 end
 if tonumber(ARGV[6]) > tonumber(redis.call('HGET', CURSORS, worker) or '-1') then
@@ -21,6 +21,7 @@ end
 local queued = redis.call('HINCRBY', ITEM, 'queued', -1)
 if queued <= 0 then redis.call('ZREM', QUEUE, member) end
 redis.call('HINCRBY', STATS, 'queued', -1)
+if escalation_lease(lease_id) then count_escalation(ITEM, -1) end
 redis.call('HINCRBY', ITEM, 'leases', 1)
 redis.call('SADD', WORKERS, worker)
 redis.call('SADD', WORKED, member)

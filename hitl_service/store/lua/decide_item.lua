@@ -34,8 +34,9 @@ redis.call('ZREM', PENDING_SINCE, member)
 if escalate then
   -- the second stage: one answer more than the maximum, from the escalation team (submit_answer
   -- closes the item Completed when it arrives: answers = required > task_count)
-  redis.call('HSET', ITEM, 'stage', 'escalation')
+  redis.call('HSET', ITEM, 'stage', 'escalation', 'escalation_reason', 'low-confidence', 'first_stage', answers)
   redis.call('ZADD', ESCQ, s[6], member)
+  count_escalation(ITEM, 1)
   return 'escalated'
 end
 redis.call('ZADD', QUEUE, s[6], member)

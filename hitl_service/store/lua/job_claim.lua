@@ -21,6 +21,9 @@ local list = redis.call('HGET', WORKERS, pick)
 redis.call('HSET', WORKERS, pick, list and (list .. ',' .. worker) or worker)
 local deadline = now + num('time_limit') * 1000
 local expires = math.min(now + tonumber(ARGV[4]), deadline)
-redis.call('HSET', LEASEINFO, lease_id, pick .. '|' .. worker .. '|' .. now .. '|' .. deadline)
+-- an escalation lease is marked, so that a first-stage lease on an object escalated at its lifetime's
+-- end can be told apart (lib_job stale_lease)
+local stage = ARGV[6] == 'escalation' and '|e' or ''
+redis.call('HSET', LEASEINFO, lease_id, pick .. '|' .. worker .. '|' .. now .. '|' .. deadline .. stage)
 redis.call('ZADD', LEASES, expires, lease_id)
 return {'claimed', pick, expires, deadline}

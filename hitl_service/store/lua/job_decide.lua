@@ -35,6 +35,7 @@ for i = 2, #ARGV, 3 do
       redis.call('HSET', NEED, id, seen + 1)
       redis.call('HSET', LEFT, id, 1)
       redis.call('ZADD', ESCQ, 0, id)
+      redis.call('HSET', STAGE, id, 'low-confidence|' .. seen)
       redis.call('ZREM', ANSWERED, id)
       table.insert(skip, id)
     else

@@ -8,7 +8,7 @@ if s == 'Completed' or s == 'Stopped' or s == 'Failed' then return 'already' end
 local now = tonumber(ARGV[1])
 if ARGV[3] ~= '' then
   redis.call('HSET', JOB, 'status', 'Failed', 'failure_reason', ARGV[3], 'modified_ms', now)
-  redis.call('DEL', PENDING, QUEUE, ESCQ, LEFT, EXPIRY, LEASES, LEASEINFO)
+  redis.call('DEL', PENDING, QUEUE, ESCQ, LEFT, EXPIRY, LEASES, LEASEINFO, STAGE)
   return 'failed'
 end
 if not ready_to_finish() then return 'busy' end

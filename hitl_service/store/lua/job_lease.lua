@@ -4,7 +4,7 @@
 local info = redis.call('HGET', LEASEINFO, ARGV[1])
 local now = tonumber(ARGV[3])
 if not info then return {'nolease'} end
-local id, worker, _, deadline = string.match(info, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)$')
+local id, worker, _, deadline = string.match(info, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)')
 if worker ~= ARGV[2] then return {'notyours'} end
 if tonumber(redis.call('ZSCORE', LEASES, ARGV[1])) < now then
   give_back(ARGV[1])
@@ -14,7 +14,8 @@ if ARGV[4] == 'release' then
   give_back(ARGV[1])
   return {'released', id}
 end
-if not redis.call('HGET', LEFT, id) then return {'closed'} end
+-- closed, or handed to the escalation team while this first-stage lease was held
+if not redis.call('HGET', LEFT, id) or stale_lease(id, info) then return {'closed'} end
 local expires = math.min(now + tonumber(ARGV[5]), tonumber(deadline))
 redis.call('ZADD', LEASES, expires, ARGV[1])
 return {'ok', id, expires, tonumber(deadline)}

@@ -12,6 +12,14 @@ for i = 2, #ARGV, 2 do
     if num('initial_workers') > 0 then
       -- adaptive overlap: how many answers each recorded object used (the job's overlap report)
       redis.call('HINCRBY', JOB, 'used:' .. answer_count(id), 1)
+      -- escalated when its lifetime ended, and the escalation answer is in (the overlap report)
+      local stage = redis.call('HGET', STAGE, id)
+      if stage then
+        local reason, first = string.match(stage, '^([^|]*)|(%d+)')
+        if reason == 'expired' and answer_count(id) > tonumber(first) then
+          redis.call('HINCRBY', JOB, 'escalated:expired', 1)
+        end
+      end
     end
     if string.sub(result, 1, 1) == '!' then
       redis.call('HINCRBY', JOB, 'failed', 1)
@@ -27,6 +35,7 @@ for i = 2, #ARGV, 2 do
     -- the line is read again from the manifest when the output is assembled
     redis.call('HDEL', LINES, id)
     redis.call('HDEL', INPUTS, id)
+    redis.call('HDEL', STAGE, id)
   end
 end
 if done > 0 then redis.call('HSET', JOB, 'modified_ms', now) end

@@ -14,11 +14,20 @@ end
 redis.call('HDEL', LEASEINFO, lease_id)
 redis.call('ZREM', LEASES, lease_id)
 if not redis.call('HGET', LEFT, id) then return {'closed', id} end
+-- the object's lifetime ended while this first-stage lease was held and it went to the escalation team
+if stale_lease(id, info) then return {'closed', id} end
 local answers = cjson.decode(redis.call('HGET', ANSWERS, id) or '[]')
 table.insert(answers, cjson.decode(ARGV[4]))
 redis.call('HSET', ANSWERS, id, cjson.encode(answers))
 redis.call('HINCRBY', JOB, 'answers', 1)
 if #answers < need(id) then return {'submitted', id, 'open'} end
+if escalated(id) then
+  -- the escalation answer: the object is done (whatever its number of answers)
+  retire(id, now)
+  redis.call('ZADD', ANSWERED, now, id)
+  release(now)
+  return {'submitted', id, 'complete'}
+end
 local max = num('workers_per_object')
 if #answers < max or (#answers == max and redis.call('HGET', JOB, 'escalation_team')) then
   -- adaptive overlap: the object has the answers it needs now (so none is queued or leased) but

@@ -1,5 +1,5 @@
 -- use: lib_job
--- ARGV now, hold_ms, limit
+-- ARGV now, hold_ms, limit. Returns (id, line, answers, escalation stage or '') per object.
 -- Hand out up to `limit` answered objects for consolidation, held for hold_ms so two workers never
 -- consolidate the same object at once (a crashed worker's batch is due again when the hold ends).
 local now = tonumber(ARGV[1])
@@ -10,5 +10,6 @@ for _, id in ipairs(ids) do
   table.insert(out, id)
   table.insert(out, redis.call('HGET', LINES, id) or '')
   table.insert(out, redis.call('HGET', ANSWERS, id) or '[]')
+  table.insert(out, redis.call('HGET', STAGE, id) or '')
 end
 return out

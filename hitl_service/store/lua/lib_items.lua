@@ -29,6 +29,25 @@ local function route_one(ik, member)
   return 'routed'
 end
 
+-- an escalated loop's assignment entered (+1) or left (-1) the team's escalation queue: the team's
+-- counters keep how many wait for each escalation workteam, so that the review pages count them under
+-- that team (QueueStore.overview), not under this one. Never below 0: a loop escalated before the
+-- counters existed was never counted in.
+local function count_escalation(ik, delta)
+  local to = redis.call('HGET', ik, 'escalation_team')
+  if not to or to == '' then return end
+  for _, field in ipairs({'escalation_queued', 'escalation_queued:' .. to}) do
+    if delta > 0 or tonumber(redis.call('HGET', STATS, field) or '0') > 0 then
+      redis.call('HINCRBY', STATS, field, delta)
+    end
+  end
+end
+
+-- take an escalated loop's assignment off the team's escalation queue (a stop, the lifetime's end)
+local function withdraw_escalation(escq, ik, member)
+  if redis.call('ZREM', escq, member) == 1 then count_escalation(ik, -1) end
+end
+
 -- take every queued assignment of an item off the queue
 local function withdraw_queued(ik, member)
   local queued = tonumber(redis.call('HGET', ik, 'queued') or '0')

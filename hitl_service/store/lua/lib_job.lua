@@ -4,8 +4,9 @@ local JOB, PENDING, QUEUE, LEFT, WORKERS, ANSWERS, ANSWERED, RESULTS, EXPIRY, LE
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13],
   KEYS[14]
 local NEED = KEYS[15]
--- escalation (the escalation-workteam tag): objects whose last assignment is for the escalation team
-local ESCQ = KEYS[16]
+-- escalation (the escalation-workteam tag): objects whose last assignment is for the escalation team,
+-- and per object handed to it '<reason>|<first-stage answers>' (reason 'low-confidence' or 'expired')
+local ESCQ, STAGE = KEYS[16], KEYS[17]
 
 local function num(field) return tonumber(redis.call('HGET', JOB, field) or '0') or 0 end
 
@@ -57,9 +58,17 @@ local function release(now)
   return moved
 end
 
--- an escalated object needs one answer more than the maximum: the escalation reviewer's
+-- an object handed to the escalation team (its last answer is the escalation reviewer's). One escalated
+-- before the stage hash existed needs one answer more than the maximum.
 local function escalated(id)
-  return need(id) > num('workers_per_object')
+  return redis.call('HEXISTS', STAGE, id) == 1 or need(id) > num('workers_per_object')
+end
+
+-- a lease taken from the first team's queue on an object whose lifetime ended while it was held, so
+-- that the object went to the escalation team: its answer is refused and its assignment is not given
+-- back (escalation leases carry a trailing '|e' in their info)
+local function stale_lease(id, info)
+  return redis.call('HEXISTS', STAGE, id) == 1 and string.sub(info, -2) ~= '|e'
 end
 
 -- the object is no longer out: all answers are in, it expired, or the job stopped
@@ -91,7 +100,7 @@ local function give_back(lease_id)
   if not info then return end
   local id = string.match(info, '^([^|]*)|')
   local left = redis.call('HGET', LEFT, id)
-  if left and redis.call('HGET', JOB, 'status') == 'InProgress' then
+  if left and redis.call('HGET', JOB, 'status') == 'InProgress' and not stale_lease(id, info) then
     redis.call('HINCRBY', LEFT, id, 1)
     redis.call('ZADD', escalated(id) and ESCQ or QUEUE, 'NX', 0, id)
   end

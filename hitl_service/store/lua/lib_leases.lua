@@ -14,6 +14,17 @@ local function same_item(lease_item_created, item_created)
   return (not lease_item_created) or lease_item_created == item_created
 end
 
+-- a lease on the escalation stage (the escalation-workteam tag): its token is '<team>.esc.<random>'
+local function escalation_lease(lease_id)
+  return string.match(lease_id, '^[^.]*%.esc%.') ~= nil
+end
+
+-- a first-stage lease still held on an item that went to its escalation team since (its lifetime ended):
+-- it takes no answer, and its assignment is not given back to the first team
+local function stale_lease(lease_id, stage)
+  return stage == 'escalation' and not escalation_lease(lease_id)
+end
+
 local function drop_lease(lease_id)
   redis.call('DEL', LEASE)
   redis.call('ZREM', LEASES, lease_id)
@@ -28,15 +39,18 @@ local function give_back_lease(lease_id, now)
   local l = redis.call('HMGET', LEASE, 'item', 'worker', 'item_created')
   drop_lease(lease_id)
   if not l[1] then return '' end
-  local s = redis.call('HMGET', ITEM, 'status', 'target', 'created_ms')
+  local s = redis.call('HMGET', ITEM, 'status', 'target', 'created_ms', 'stage')
   if not s[1] or not same_item(l[3], s[3]) then return '' end
   local leases = redis.call('HINCRBY', ITEM, 'leases', -1)
   redis.call('SREM', WORKED, l[1])
   if s[2] ~= '' then return '' end
+  if s[1] == 'InProgress' and stale_lease(lease_id, s[4]) then return '' end
   if s[1] == 'InProgress' then
     redis.call('HINCRBY', ITEM, 'queued', 1)
     redis.call('ZADD', QUEUE, s[3], l[1])
     redis.call('HINCRBY', STATS, 'queued', 1)
+    -- (an escalation lease's QUEUE is the escalation queue)
+    if escalation_lease(lease_id) then count_escalation(ITEM, 1) end
     -- scored like the queue entry, so a later item reusing the name is not taken for this one
     redis.call('ZADD', RELEASED, s[3], l[1])
     redis.call('ZREMRANGEBYRANK', RELEASED, 0, -(RELEASED_MAX + 1))

@@ -52,8 +52,9 @@ if f[9] and f[9] ~= '' and f[9] ~= '[]' then redis.call('HSET', ITEM, 'hooks', f
 -- adaptive overlap (the initial workers tag): the loop starts needing that many answers, not task_count
 if f[11] and f[11] ~= '' then
   redis.call('HSET', ITEM, 'required', f[11], 'target_confidence', f[12])
-  -- escalation (the escalation-workteam tag): decide_item.lua may give it one answer from that team
-  if f[13] and f[13] ~= '' then redis.call('HSET', ITEM, 'escalation_team', f[13]) end
+  -- escalation (the escalation-workteam tag): decide_item.lua may give it one answer from that team,
+  -- and expire_item.lua a second lifetime of the same length when the first ends short of answers
+  if f[13] and f[13] ~= '' then redis.call('HSET', ITEM, 'escalation_team', f[13], 'lifetime', f[6]) end
 end
 redis.call('ZADD', FLOW_LOOPS, 0, ARGV[10])
 redis.call('ZADD', EXPIRY, now + tonumber(f[6]) * 1000, member)

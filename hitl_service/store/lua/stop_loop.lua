@@ -12,7 +12,7 @@ end
 if s[1] == 'Stopping' or s[1] == 'Stopped' then return {'ok', s[1]} end
 if s[1] ~= 'InProgress' then return {'terminal', s[1]} end
 withdraw_queued(ITEM, member)
-redis.call('ZREM', KEYS[11], member)   -- an escalated loop's assignment is on the escalation queue
+withdraw_escalation(KEYS[11], ITEM, member)   -- an escalated loop's assignment is on the escalation queue
 set_status(ITEM, 'InProgress', 'Stopping')
 if tonumber(s[3] or '0') > 0 then return {'stopping', 'Stopping'} end
 local outcome = close_item(ITEM, member, 'Stopped', '', '', now)

@@ -17,6 +17,11 @@ if not current or s[2] ~= '' or (s[1] ~= 'InProgress' and s[1] ~= 'Stopping') th
   redis.call('HINCRBY', ITEM, 'leases', -1)
   return {'closed', shown_status(s), ''}
 end
+if stale_lease(lease_id, s[7]) then
+  -- the lifetime ended while this first-stage lease was held and the loop went to its escalation team:
+  -- the answer is refused, the lease ends (a stopping loop may close on it)
+  return {'closed', 'escalated', give_back_lease(lease_id, now)}
+end
 redis.call('RPUSH', ANSWERS, ARGV[4])
 local answers = redis.call('HINCRBY', ITEM, 'answers', 1)
 local leases = redis.call('HINCRBY', ITEM, 'leases', -1)
@@ -26,6 +31,10 @@ local outcome = ''
 if s[1] == 'Stopping' then
   -- a stop was requested: the item ends Stopped (with this answer in its output) once no lease is out
   if leases <= 0 then outcome = close_item(ITEM, member, 'Stopped', '', '', now) end
+elseif s[7] == 'escalation' and answers >= tonumber(s[5] or s[3]) then
+  -- the escalation answer closes the loop, whatever number of answers it has (the stage began at the
+  -- maximum, or when the lifetime ended with fewer)
+  outcome = close_item(ITEM, member, 'Completed', '', '', now)
 elseif s[5] and answers >= tonumber(s[5])
     and (answers < tonumber(s[3]) or (s[6] and not s[7] and answers == tonumber(s[3]))) then
   -- adaptive overlap: every required answer is in (so no lease or queued assignment is left); a

@@ -198,7 +198,7 @@ def my_assignments(ctx: ServiceContext, reviewer: dict) -> list[dict]:
     now = now_ms()
     teams = teams_of(ctx, reviewer)
     # an escalation lease lives in the first team's slot (hitl:escalation-workteam)
-    teams += ctx.store.queues.escalation_sources(teams)
+    teams += sorted({first for first, _ in ctx.store.queues.escalation_sources(teams)})
     for lease_id in ctx.store.queues.worker_lease_ids(reviewer["worker_id"], teams):
         lease = ctx.store.queues.get_lease(lease_id)
         if lease is None or lease.expires_ms < now:

@@ -152,15 +152,16 @@ def expiry(team_name: str) -> str:
     return team_tag(team_name) + "expiry"
 
 
-def escalation_queue(team_name: str) -> str:
-    """A flow team's loops waiting for one reviewer of their escalation workteam (hitl:escalation-workteam),
-    scored by loop creation ms; in the loop's slot, so deciding and handing over is one script."""
-    return team_tag(team_name) + "escalation"
+def escalation_queue(team_name: str, escalation_team: str) -> str:
+    """A flow team's loops waiting for one reviewer of the escalation workteam ``escalation_team``
+    (hitl:escalation-workteam), scored by loop creation ms; in the loop's slot, so deciding and handing
+    over is one script. One queue per escalation team: a team's flows may escalate to different teams."""
+    return team_tag(team_name) + f"escalation:{escalation_team}"
 
 
-def escalation_cursors(team_name: str) -> str:
-    """Per escalation reviewer, the highest escalation-queue score they claimed (as ``cursors``)."""
-    return team_tag(team_name) + "escalation:cursors"
+def escalation_cursors(team_name: str, escalation_team: str) -> str:
+    """Per escalation reviewer, the highest score they claimed on that escalation queue (as ``cursors``)."""
+    return team_tag(team_name) + f"escalation-cursors:{escalation_team}"
 
 
 def escalates_from(team_name: str) -> str:

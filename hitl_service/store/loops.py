@@ -278,7 +278,7 @@ class LoopStore(Part):
         if not team:
             return StopResult(StopOutcome.MISSING)
         outcome, status = self.scripts.stop_loop(
-            keys=[*keys.team_keys(team), keys.loop(team, name), keys.escalation_queue(team)],
+            keys=[*keys.team_keys(team), keys.loop(team, name), self._escalation_queue(team, keys.loop(team, name))],
             args=[keys.loop_member(name), now])
         return StopResult(StopOutcome(outcome), status)
 
@@ -286,9 +286,15 @@ class LoopStore(Part):
         """Close the team's items whose lifetime passed: member -> what closing led to."""
         due = self.r.zrangebyscore(keys.expiry(team), "-inf", now, start=0, num=limit)
         out = {}
+        if not due:
+            return out
+        pipe = self.r.pipeline(transaction=False)
         for member in due:
+            pipe.hget(keys.item(team, member), "escalation_team")
+        for member, escalate_to in zip(due, pipe.execute()):
             outcome = self.scripts.expire_item(keys=[*keys.team_keys(team, keys.member_kind(member)),
-                                                     keys.item(team, member), keys.escalation_queue(team)],
+                                                     keys.item(team, member),
+                                                     keys.escalation_queue(team, escalate_to or "")],
                                                args=[member, now, reason])
             out[member] = CloseOutcome(outcome)
         return out
@@ -299,8 +305,12 @@ class LoopStore(Part):
         (decide_item.lua)."""
         return DecideOutcome(self.durable(
             self.scripts.decide_item,
-            keys=[*keys.team_keys(team), keys.loop(team, name), keys.escalation_queue(team)],
+            keys=[*keys.team_keys(team), keys.loop(team, name), self._escalation_queue(team, keys.loop(team, name))],
             args=[keys.loop_member(name), answers, verdict, now]))
+
+    def _escalation_queue(self, team: str, item_key: str) -> str:
+        """The escalation queue the item's assignment goes to or waits on (its flow's escalation team's)."""
+        return keys.escalation_queue(team, self.r.hget(item_key, "escalation_team") or "")
 
     def finish(self, team: str, name: str, output_uri: str, now: int) -> FinishOutcome:
         """Make a closed loop terminal (after its output.json is written); clears its finalize entry."""

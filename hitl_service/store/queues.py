@@ -68,7 +68,7 @@ class _Pick:
     raw_score: str       # the queue score exactly as read (claim_item compares it)
     overdue: bool        # the team has leases past their end: reap, then look again
     handed_back: bool    # the worker gave this item back: taken only when no team has a new one
-    escalation: bool = False   # from the team's escalation queue (the worker is in its escalation team)
+    escalate_to: str = ""   # from the team's escalation queue of this escalation team (the worker's)
 
     @property
     def order(self) -> tuple[bool, float]:
@@ -96,8 +96,15 @@ ESCALATION_TOKEN = "esc."
 
 
 def is_escalation_token(lease_id: str) -> bool:
-    """Whether the lease is on a loop's escalation stage (its assignment lives on the escalation queue)."""
+    """Whether the lease is on a loop's escalation stage (its assignment lives on an escalation queue)."""
     return lease_id.partition(".")[2].startswith(ESCALATION_TOKEN)
+
+
+def escalation_team_of(lease_id: str) -> str:
+    """The escalation team of an escalation lease ``<team>.esc.<escalation team>.<random>`` (team names
+    have no dots, nor do url-safe tokens); '' for any other lease."""
+    parts = lease_id.split(".")
+    return parts[2] if len(parts) >= 4 and parts[1] + "." == ESCALATION_TOKEN else ""
 
 
 def parse_token(lease_id: str) -> str | None:
@@ -112,7 +119,7 @@ class QueueStore(Part):
     def _lease_keys(self, team: str, lease_id: str, member: str, worker: str) -> list[str]:
         team_keys = keys.team_keys(team, keys.member_kind(member))
         if is_escalation_token(lease_id):
-            team_keys[0] = keys.escalation_queue(team)
+            team_keys[0] = keys.escalation_queue(team, escalation_team_of(lease_id))
         return [*team_keys, keys.lease(team, lease_id),
                 keys.lease_ended(team, lease_id), keys.item(team, member), keys.item_answers(team, member),
                 keys.worker_leases(team, worker), keys.item_workers(team, member), keys.worked(team, worker),
@@ -123,23 +130,24 @@ class QueueStore(Part):
 
     # ---- claim -------------------------------------------------------------------------------
 
-    def escalation_sources(self, teams: list[str]) -> list[str]:
-        """The teams whose escalation queues a member of ``teams`` reads: those whose flows escalate to
-        one of ``teams``, less ``teams`` themselves (a first-stage reviewer never escalates to themself)."""
+    def escalation_sources(self, teams: list[str]) -> list[tuple[str, str]]:
+        """The escalation queues a member of ``teams`` reads, as (first team, escalation team): the teams
+        whose flows escalate to one of ``teams``, less ``teams`` themselves (a first-stage reviewer never
+        escalates to themself)."""
         if not teams:
             return []
         pipe = self.r.pipeline(transaction=False)
         for t in teams:
             pipe.smembers(keys.escalates_from(t))
-        return sorted({s for found in pipe.execute() for s in found} - set(teams))
+        return sorted({(s, t) for t, found in zip(teams, pipe.execute()) for s in found if s not in teams})
 
     def claim(self, worker: str, teams: list[str], *, now: int, window_ms: int, max_scan: int,
-              escalation_from: list[str] = ()) -> ClaimResult:
+              escalation_from: list[tuple[str, str]] = ()) -> ClaimResult:
         """Lease the oldest assignment of ``teams`` the worker neither holds nor answered.
 
         Items the worker handed back (released, or let the lease run out) come last: they are taken
         only when no team has anything new to the worker, so others get the first chance at them.
-        ``escalation_from``: teams whose escalation queues the worker reads too (escalation_sources).
+        ``escalation_from``: (first team, escalation team) queues the worker reads too (escalation_sources).
         """
         closed: list[ClosedItem] = []
         for _ in range(CLAIM_ATTEMPTS):
@@ -155,9 +163,9 @@ class QueueStore(Part):
                 return ClaimResult(ClaimOutcome.EMPTY, closed=tuple(closed))
             best = min(found, key=lambda p: p.order)
             team, member = best.team, best.member
-            stage = ESCALATION_TOKEN if best.escalation else ""
+            stage = f"{ESCALATION_TOKEN}{best.escalate_to}." if best.escalate_to else ""
             lease_id = f"{team}.{stage}{secrets.token_urlsafe(18)}"
-            cursors = keys.escalation_cursors(team) if best.escalation else keys.cursors(team)
+            cursors = keys.escalation_cursors(team, best.escalate_to) if best.escalate_to else keys.cursors(team)
             reply = self.scripts.claim_item(
                 keys=[*self._lease_keys(team, lease_id, member, worker), cursors],
                 args=[member, worker, now, window_ms, lease_id, best.raw_score])
@@ -169,11 +177,11 @@ class QueueStore(Part):
 
     def _picks(self, worker: str, teams: list[str], escalation_from, now: int, max_scan: int) -> list[_Pick]:
         """Each team's candidate for the worker, then each escalation queue's: one round trip on one Redis."""
-        sources = [(t, False) for t in teams] + [(t, True) for t in escalation_from]
+        sources = [(t, "") for t in teams] + list(escalation_from)
 
-        def call(t, escalation, client=None):
-            queue, cursors = ((keys.escalation_queue(t), keys.escalation_cursors(t)) if escalation
-                              else (keys.queue(t), keys.cursors(t)))
+        def call(t, escalate_to, client=None):
+            queue, cursors = ((keys.escalation_queue(t, escalate_to), keys.escalation_cursors(t, escalate_to))
+                              if escalate_to else (keys.queue(t), keys.cursors(t)))
             return self.scripts.claim_pick(keys=[queue, cursors, keys.worked(t, worker),
                                                  keys.team_leases(t), keys.released(t, worker)],
                                            args=[worker, max_scan, now], client=client)

@@ -52,7 +52,7 @@ def escalated_loop(service, sm, a2i, worker_factory, tmp_path):
     client = service.ctx.store.client
     wait_until(lambda: client.zcard(keys.queue(first)) == 1, message="the loop routed")
     client.zadd(keys.expiry(first), {keys.loop_member(loop): 1})     # its lifetime ends, as time would
-    wait_until(lambda: client.zcard(keys.escalation_queue(first)) == 1, message="the loop escalated")
+    wait_until(lambda: client.zcard(keys.escalation_queue(first, experts)) == 1, message="the loop escalated")
     return experts, first, loop, expert_name, crowd_name
 
 

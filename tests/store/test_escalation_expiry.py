@@ -26,7 +26,7 @@ def escalating_flow(store, **fields):
 
 
 def expert_claim(store, worker, now):
-    return store.queues.claim(worker, ["x"], now=now, window_ms=WINDOW, max_scan=50, escalation_from=["t"])
+    return store.queues.claim(worker, ["x"], now=now, window_ms=WINDOW, max_scan=50, escalation_from=[("t", "x")])
 
 
 def waiting(store, team):
@@ -49,7 +49,7 @@ def test_a_loop_whose_lifetime_ends_short_of_answers_goes_to_its_escalation_team
     assert store.loops.expire_due("t", 1015, 10, "expired") == {MEMBER: CloseOutcome.ESCALATED}
     # the sweep again (and a sweep that read the index before the hand-over): nothing changes
     assert store.loops.expire_due("t", 1016, 10, "expired") == {}
-    late = store.loops.scripts.expire_item(keys=[*keys.team_keys("t"), keys.loop("t", "l"), keys.escalation_queue("t")],
+    late = store.loops.scripts.expire_item(keys=[*keys.team_keys("t"), keys.loop("t", "l"), keys.escalation_queue("t", "x")],
                                      args=[MEMBER, 1017, "expired"])
     assert late == ""
     loop = item(store, "l")
@@ -58,7 +58,7 @@ def test_a_loop_whose_lifetime_ends_short_of_answers_goes_to_its_escalation_team
     assert (loop["first_stage"], loop["required"], loop["queued"], loop["answers"]) == ("1", "2", "1", "1")
     # a fresh lifetime of the same length, from the hand-over
     assert store.client.zscore(keys.expiry("t"), MEMBER) == 2015
-    assert store.client.zcard(keys.queue("t")) == 0 and store.client.zcard(keys.escalation_queue("t")) == 1
+    assert store.client.zcard(keys.queue("t")) == 0 and store.client.zcard(keys.escalation_queue("t", "x")) == 1
     # the review pages count it under the escalation team, not the first
     assert (waiting(store, "x"), waiting(store, "t")) == (1, 0)
     assert claim(store, "c", 1020).outcome is ClaimOutcome.EMPTY
@@ -111,7 +111,7 @@ def test_the_second_stages_lifetime_end_fails_the_loop_as_every_expiry_does(stor
                       keys.loop_member("empty"): CloseOutcome.FINISHED}
     assert (item(store, "answered")["target"], item(store, "answered")["failure_code"]) == ("Failed", "Expired")
     assert (item(store, "empty")["status"], item(store, "empty")["failure_code"]) == ("Failed", "Expired")
-    assert store.client.zcard(keys.escalation_queue("t")) == 0 and waiting(store, "x") == 0
+    assert store.client.zcard(keys.escalation_queue("t", "x")) == 0 and waiting(store, "x") == 0
     assert (stats(store, "queued"), stats(store, "escalation_queued:x")) == ("0", "0")
     assert expert_claim(store, "e", 2200).outcome is ClaimOutcome.EMPTY
 
@@ -123,7 +123,7 @@ def test_a_stop_during_the_second_stage_waits_for_a_stale_first_stage_lease_then
     held = claim(store, "b", 200)
     assert store.loops.expire_due("t", 1015, 10, "expired") == {MEMBER: CloseOutcome.ESCALATED}
     assert store.loops.stop("l", 1020).outcome is StopOutcome.STOPPING      # b's lease is still out
-    assert store.client.zcard(keys.escalation_queue("t")) == 0 and waiting(store, "x") == 0
+    assert store.client.zcard(keys.escalation_queue("t", "x")) == 0 and waiting(store, "x") == 0
     late = store.queues.submit(held.lease.lease_id, "b", now=1030, answer_json=json.dumps({"w": "b"}))
     assert late.outcome is LeaseOutcome.CLOSED and late.closed.outcome is CloseOutcome.FINALIZE
     loop = item(store, "l")
@@ -226,3 +226,31 @@ def test_a_loop_started_before_loops_kept_their_lifetime_gets_one_of_its_first_l
     store.client.hdel(keys.loop("t", "l"), "lifetime")           # as a loop stored before this change
     assert store.loops.expire_due("t", 5100, 10, "expired") == {MEMBER: CloseOutcome.ESCALATED}
     assert store.client.zscore(keys.expiry("t"), MEMBER) == 10_100
+
+
+def test_flows_of_one_team_escalating_to_different_teams_reach_only_their_own(store):
+    """Team t's flow "f" escalates to x and flow "g" to y: an expert of x never gets g's loop, and back."""
+    escalating_flow(store)
+    make_flow(store, flow="g", task_count=3, initial_workers=2, target_confidence="0.9", escalation_team="y",
+              lifetime=1)
+    store.resources.create_team("y", 1, ["auditors"], {"arn": "arn:team/y", "created_ms": 1})
+    start(store, "to-x", 10)
+    start(store, "to-y", 20, flow="g")
+    expired = store.loops.expire_due("t", 1100, 10, "expired")
+    assert set(expired.values()) == {CloseOutcome.ESCALATED}
+    assert store.client.zcard(keys.escalation_queue("t", "x")) == 1
+    assert store.client.zcard(keys.escalation_queue("t", "y")) == 1
+    assert store.queues.escalation_sources(["y"]) == [("t", "y")]
+    for worker, team, loop in (("x1", "x", "to-x"), ("y1", "y", "to-y")):
+        got = store.queues.claim(worker, [team], now=1200, window_ms=WINDOW, max_scan=50,
+                                 escalation_from=store.queues.escalation_sources([team]))
+        assert got.outcome is ClaimOutcome.CLAIMED and got.lease.name == loop
+        assert store.queues.claim(f"{worker}b", [team], now=1201, window_ms=WINDOW, max_scan=50,
+                                  escalation_from=store.queues.escalation_sources([team])).outcome is ClaimOutcome.EMPTY
+        # given back, it returns to its own escalation team's queue
+        assert store.queues.release(got.lease.lease_id, worker, now=1202).outcome is LeaseOutcome.OK
+        assert store.client.zcard(keys.escalation_queue("t", team)) == 1
+    # a stop takes each off its own queue
+    assert store.loops.stop("to-y", 1300).status == "Stopped"     # no answers: stopped at once
+    assert store.client.zcard(keys.escalation_queue("t", "y")) == 0
+    assert store.client.zcard(keys.escalation_queue("t", "x")) == 1

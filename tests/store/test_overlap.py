@@ -347,7 +347,7 @@ def test_racing_first_and_escalation_reviewers_give_each_object_the_maximum_then
 def test_the_escalation_hand_over_is_atomic_and_idempotent(store):
     make_flow(store, task_count=2, initial_workers=2, target_confidence="0.9", escalation_team="x")
     store.resources.create_team("x", 1, ["experts"], {"arn": "arn:team/x", "created_ms": 1})
-    assert store.queues.escalation_sources(["x"]) == ["t"] and store.queues.escalation_sources(["t", "x"]) == []
+    assert store.queues.escalation_sources(["x"]) == [("t", "x")] and store.queues.escalation_sources(["t", "x"]) == []
     start(store, "l", 10)
     assert answer(store, "a", 100) == ("l", CloseOutcome.NONE)
     # at TaskCount a loop of an escalating flow is decided by the worker, not closed
@@ -357,26 +357,26 @@ def test_the_escalation_hand_over_is_atomic_and_idempotent(store):
     assert store.loops.decide("t", "l", answers=2, verdict="escalate", now=121) is DecideOutcome.STALE
     loop = item(store, "l")
     assert (loop["stage"], loop["required"], loop["queued"]) == ("escalation", "3", "1")
-    assert store.client.zcard(keys.escalation_queue("t")) == 1 and store.client.zcard(keys.queue("t")) == 0
+    assert store.client.zcard(keys.escalation_queue("t", "x")) == 1 and store.client.zcard(keys.queue("t")) == 0
     # the first team never sees it; a reviewer of the escalation team does, once
     assert claim(store, "c", 130).outcome is ClaimOutcome.EMPTY
-    got = store.queues.claim("e", ["x"], now=140, window_ms=WINDOW, max_scan=50, escalation_from=["t"])
+    got = store.queues.claim("e", ["x"], now=140, window_ms=WINDOW, max_scan=50, escalation_from=[("t", "x")])
     assert got.outcome is ClaimOutcome.CLAIMED and got.lease.team == "t" and got.lease.name == "l"
     # given back, the assignment returns to the escalation queue, not the first team's
     assert store.queues.release(got.lease.lease_id, "e", now=150).outcome is LeaseOutcome.OK
-    assert store.client.zcard(keys.escalation_queue("t")) == 1 and store.client.zcard(keys.queue("t")) == 0
+    assert store.client.zcard(keys.escalation_queue("t", "x")) == 1 and store.client.zcard(keys.queue("t")) == 0
     assert claim(store, "c", 160).outcome is ClaimOutcome.EMPTY
-    got = store.queues.claim("f", ["x"], now=170, window_ms=WINDOW, max_scan=50, escalation_from=["t"])
+    got = store.queues.claim("f", ["x"], now=170, window_ms=WINDOW, max_scan=50, escalation_from=[("t", "x")])
     assert got.outcome is ClaimOutcome.CLAIMED
     done = store.queues.submit(got.lease.lease_id, "f", now=180, answer_json=json.dumps({"w": "f"}))
     assert done.outcome is LeaseOutcome.OK and done.closed.outcome is CloseOutcome.FINALIZE
     loop = item(store, "l")
     assert (loop["target"], loop["answers"]) == ("Completed", "3")
-    assert store.client.zcard(keys.escalation_queue("t")) == 0
+    assert store.client.zcard(keys.escalation_queue("t", "x")) == 0
     # a late verdict on the closed loop changes nothing
     assert store.loops.decide("t", "l", answers=2, verdict="escalate", now=190) is DecideOutcome.CLOSED
     assert store.queues.claim("g", ["x"], now=200, window_ms=WINDOW, max_scan=50,
-                              escalation_from=["t"]).outcome is ClaimOutcome.EMPTY
+                              escalation_from=[("t", "x")]).outcome is ClaimOutcome.EMPTY
 
 
 def test_an_escalated_loop_that_expires_or_is_stopped_leaves_the_escalation_queue(store):
@@ -389,13 +389,13 @@ def test_an_escalated_loop_that_expires_or_is_stopped_leaves_the_escalation_queu
         assert answer(store, "b", now + 10)[1] is CloseOutcome.DECIDE
     for name in ("expired", "stopped"):
         assert store.loops.decide("t", name, answers=2, verdict="escalate", now=150) is DecideOutcome.ESCALATED
-    assert store.client.zcard(keys.escalation_queue("t")) == 2
+    assert store.client.zcard(keys.escalation_queue("t", "x")) == 2
     # the lifetime's end does not wait for the second stage: closed with the first stage's answers
     assert store.loops.expire_due("t", 1015, 10, "expired") == {keys.loop_member("expired"): CloseOutcome.FINALIZE}
     assert store.loops.stop("stopped", 1016).outcome is StopOutcome.FINALIZE
-    assert store.client.zcard(keys.escalation_queue("t")) == 0
+    assert store.client.zcard(keys.escalation_queue("t", "x")) == 0
     assert (item(store, "expired")["target"], item(store, "expired")["answers"]) == ("Failed", "2")
     assert item(store, "stopped")["target"] == "Stopped"
     assert store.client.hget(keys.team_stats("t"), "queued") == "0"
     assert store.queues.claim("e", ["x"], now=1020, window_ms=WINDOW, max_scan=50,
-                              escalation_from=["t"]).outcome is ClaimOutcome.EMPTY
+                              escalation_from=[("t", "x")]).outcome is ClaimOutcome.EMPTY

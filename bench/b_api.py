@@ -16,9 +16,10 @@ B1_METHOD = """
 shipped (`gunicorn --worker-class gthread --workers 2 --threads 8`, no gunicorn access log, the command
 in `hitl_service/launcher.py`, bound to 127.0.0.1), Redis with the shipped `deploy/redis.conf` (AOF
 everysec), log level INFO (the per-request line is DEBUG since issue 17), and the Celery worker and beat
-running exactly as shipped, as in production: the start that finds no drain under way publishes one
-`hitl.route_pending_loops` task (a burst of starts costs one wake-up), and the worker routes the loops
-while the API is under load, on the same 2 cores. The CPU column counts the API's processes only.
+running exactly as shipped, as in production, on the same 2 cores. Since issue 17 the start script
+routes the loop itself (`HITL_ROUTE_INLINE`, on by default), so a start publishes nothing and the
+worker only runs beat's sweeps; with it off, the start that finds no drain under way publishes one
+`hitl.route_pending_loops` task. The CPU column counts the API's processes only.
 **Baseline:** a bare Flask endpoint (`bench/baseline_app.py`) under the same gunicorn command that
 parses the same JSON body and does one Redis pipeline (HSET + ZADD).
 **Load:** `wrk -t1 -c32` with `bench/wrk_pool.lua`. SigV4 signatures cover the date and the body, and
@@ -34,7 +35,8 @@ API (as in B1), the Celery worker and beat exactly as shipped (`celery worker --
 `--loglevel INFO`), redis-server (shipped config) and the load generator (`wrk -t1 -c32`, pre-signed
 pool as in B1). A sampler reads `hitl:stats:queued` (assignments routed onto the team queue; TaskCount
 is 1 and nobody claims) and the route backlog `ZCARD hitl:outbox:route` (stored but not yet routed,
-the `hitl_route_backlog` metric) every 0.5 s. The rate is routed assignments over the run after a
+the `hitl_route_backlog` metric; it stays empty as shipped, where the start script routes the loop
+itself and the drain is only the fallback) every 0.5 s. The rate is routed assignments over the run after a
 2 s warm-up; "backlog does not grow" is the least-squares slope of the backlog over the same window,
 required to be under 2 % of the start rate. After the load stops the drain time of the backlog is
 recorded.

@@ -10,8 +10,8 @@ from bench import harness as h
 from bench.report import Result, Row, ratios, stat
 
 METHOD = """
-**What:** loops per second that go all the way: `StartHumanLoop` (SigV4) → batched route drain (`route_pending_loops`) →
-a reviewer bot claims it through the review JSON API → submits an answer → batched finalize drain
+**What:** loops per second that go all the way: `StartHumanLoop` (SigV4; the start script routes the loop
+onto the queue itself since issue 17) → a reviewer bot claims it through the review JSON API → submits an answer → batched finalize drain
 (`finalize_pending_loops`, writes of a batch on 8 threads) writes `output.json` → the loop is
 `Completed` (the status changes only after the output is written).
 Everything as shipped on the same 2 cores: gunicorn, `celery worker --concurrency 4` (prefork),

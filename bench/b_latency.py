@@ -18,10 +18,12 @@ The worker is started as `celery -A bench.celery_probe worker ...`: the shipped 
 task for the baseline.
 **How it is observed:** the benchmark's Redis has `notify-keyspace-events Eh`; an observer process
 (`bench/observer.py`) subscribed to HSET key-events stamps each loop key's HSETs with
-`time.monotonic_ns()` (CLOCK_MONOTONIC, shared by all processes). The 1st HSET of the loop key (`keys.loop(team, name)`)
-is the start script, the 2nd is the route drain's `route_items.lua` script (`hitl.route_pending_loops`,
-a batch of up to `HITL_ROUTE_BATCH_SIZE` loops per call), the same atomic script that ZADDs the
-assignment to the queue.
+`time.monotonic_ns()` (CLOCK_MONOTONIC, shared by all processes). The 2nd HSET of the loop key
+(`keys.loop(team, name)`) is the one the figure uses. As shipped since issue 17 the start script
+routes the loop itself (`HITL_ROUTE_INLINE`), so both HSETs come from the start script, which also
+ZADDs the assignment to the queue: the loop is claimable when that script has run. With routing
+inline off, the 2nd is the route drain's `route_items.lua` script (`hitl.route_pending_loops`, a
+batch of up to `HITL_ROUTE_BATCH_SIZE` loops per call).
 **Load:** `bench/loadgen.py http-rate`, an asyncio client with 32 keep-alive connections that sends
 pre-signed requests on a fixed schedule (open loop) and records when each was written.
 **Baseline:** the Celery round trip of an empty task: `send_task('bench.ping')` from a separate process

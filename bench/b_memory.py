@@ -16,7 +16,7 @@ METHOD = """
 **What:** Redis memory per human loop that is started and routed (waiting in its team's queue, the
 state a loop spends most of its life in), for InputContent of {sizes}. Each repeat starts {n}
 with the service's own StartHumanLoop code (`services.loops.start_human_loop`, which runs the
-`start_loop` script) and routes them with `route_items` (the route drain's script, 1,000 at a time), on a
+`start_loop` script, which routes the loop too since issue 17; the route drain then finds nothing left), on a
 fresh redis-server with the shipped `deploy/redis.conf` (its memory settings) but persistence off; the figure is the `INFO memory` `used_memory` delta divided by the number of loops. This
 includes the loop hash, its input key (inputs over 256 B), its name reservation, its entries in the flow
 index, the expiry index and the team queue, and the main dictionary's share.
@@ -109,7 +109,7 @@ def run_b6(cfg: dict, shared: dict) -> Result:
                     names = [f"m{size}-{rep}-{i}" for i in range(start, min(count, start + 1000))]
                     for name in names:  # the service's own StartHumanLoop code, one loop at a time
                         loops.start_human_loop(ctx, dict(req, HumanLoopName=name))
-                    # the route drain's own script, a batch at a time (as hitl.route_pending_loops runs it)
+                    # the route drain's own script, a batch at a time (a no-op as shipped: the starts routed)
                     while ctx.store.loops.route_pending(flow["team"], 1000):
                         pass
                 after = r.info("memory")["used_memory"]

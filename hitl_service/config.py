@@ -76,6 +76,9 @@ class Settings:
     webhook_secret: str | None = None
     max_answer_bytes: int = 1_048_576
     lease_heartbeat_seconds: int = 300
+    # StartHumanLoop routes the loop in its own script (issue 17); off, loops wait in the route outbox
+    # for the batched drain task (which stays as the fallback for anything left in the outbox)
+    route_inline: bool = True
     route_batch_size: int = 200
     route_wake_ttl_ms: int = 5000
     # the finalize drain: loops taken per batch, output writes in flight at once (S3 puts wait on the
@@ -187,6 +190,7 @@ class Settings:
         put("webhook_secret", "HITL_WEBHOOK_SECRET")
         put("max_answer_bytes", "HITL_MAX_ANSWER_BYTES", int)
         put("lease_heartbeat_seconds", "HITL_LEASE_HEARTBEAT_SECONDS", int)
+        put("route_inline", "HITL_ROUTE_INLINE", lambda v: v.lower() in ("1", "true", "yes"))
         put("route_batch_size", "HITL_ROUTE_BATCH_SIZE", int)
         put("route_wake_ttl_ms", "HITL_ROUTE_WAKE_TTL_MS", int)
         put("finalize_batch_size", "HITL_FINALIZE_BATCH_SIZE", int)

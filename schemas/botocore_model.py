@@ -224,6 +224,7 @@ def schema_for(service: str, shape_name: str) -> Schema:
     return instance
 
 
+@functools.lru_cache(maxsize=None)
 def input_shape_name(service: str, operation: str) -> str:
     return service_model(service).operation_model(operation).input_shape.name
 
@@ -258,11 +259,109 @@ def _clip(text: str) -> str:
     return text if len(text) <= 100 else text[:100] + "..."
 
 
+# ---- fast acceptance ------------------------------------------------------------------------------
+# marshmallow was the largest single cost of StartHumanLoop after SigV4 (issue 17). A valid input is
+# what nearly every request carries, so each structure also gets a plain-Python predicate, compiled
+# from the same model constraints, that answers only "valid as is": when it says yes the input is
+# returned unchanged (for these shapes the schema's load returns an equal dict); on anything else
+# the marshmallow schema runs and words the error exactly as before. Shapes whose load converts
+# values (timestamps, floats, maps, blobs) get no predicate. tests/api/test_fast_validation.py checks
+# the equivalence on arbitrary inputs.
+
+
+def _no_lone_surrogate(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _fast_for(shape, service: str):
+    """A predicate true only for values the schema field accepts and loads unchanged; None when the
+    field's load may change the value."""
+    kind = shape.type_name
+    meta = shape.metadata
+    if kind == "string":
+        lo = meta.get("min", 0)
+        hi = meta.get("max")
+        enum = frozenset(shape.enum) if shape.enum else None
+        pattern = PATTERN_OVERRIDES.get((service, shape.name), meta.get("pattern"))
+        match = regex.compile(pattern).fullmatch if pattern is not None else None
+
+        def check_string(v) -> bool:
+            if type(v) is not str:
+                return False
+            n = len(v)
+            if n < lo or (hi is not None and n > hi):
+                return False
+            if enum is not None and v not in enum:
+                return False
+            if match is not None and not match(v):
+                return False
+            return _no_lone_surrogate(v)
+        return check_string
+    if kind in ("integer", "long"):
+        lo, hi = meta.get("min"), meta.get("max")
+
+        def check_int(v) -> bool:
+            return type(v) is int and (lo is None or v >= lo) and (hi is None or v <= hi)
+        return check_int
+    if kind == "boolean":
+        return lambda v: type(v) is bool
+    if kind == "structure":
+        return _fast_structure(service, shape.name)
+    if kind == "list":
+        member = _fast_for(shape.member, service)
+        if member is None:
+            return None
+        lo, hi = meta.get("min", 0), meta.get("max")
+
+        def check_list(v) -> bool:
+            if type(v) is not list or len(v) < lo or (hi is not None and len(v) > hi):
+                return False
+            return all(member(x) for x in v)
+        return check_list
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _fast_structure(service: str, shape_name: str):
+    shape = service_model(service).shape_for(shape_name)
+    members = {}
+    for name, member in shape.members.items():
+        check = _fast_for(member, service)
+        if check is None:
+            return None
+        members[name] = check
+    required = frozenset(shape.required_members)
+
+    def check_structure(v) -> bool:
+        if type(v) is not dict:
+            return False
+        for key, value in v.items():
+            check = members.get(key)
+            if check is None or not check(value):
+                return False
+        return required.issubset(v.keys())
+    return check_structure
+
+
 def load_input(service: str, operation: str, data) -> dict:
     """Validate an operation's input against the model; raise ValidationError worded like AWS."""
     if not isinstance(data, dict):
         raise ValidationError("Request body must be a JSON object")
-    schema = schema_for(service, input_shape_name(service, operation))
+    shape_name = input_shape_name(service, operation)
+    fast = _fast_structure(service, shape_name)
+    if fast is not None and fast(data):
+        return data
+    return _load_with_schema(service, shape_name, data)
+
+
+def _load_with_schema(service: str, shape_name: str, data: dict) -> dict:
+    schema = schema_for(service, shape_name)
     try:
         return schema.load(data)
     except MarshmallowError as exc:

@@ -78,7 +78,7 @@ def start_human_loop(ctx: ServiceContext, req: dict) -> dict:
         result = ctx.store.loops.start(
             StartRequest(name=name, flow=flow_name, input=content, input_sha=input_sha, classifiers=classifiers_key,
                          activation=activation, conditions_sha1=conditions_sha1),
-            now=now_ms(), wake_ttl_ms=ctx.settings.route_wake_ttl_ms)
+            now=now_ms(), wake_ttl_ms=ctx.settings.route_wake_ttl_ms, route_now=ctx.settings.route_inline)
         if result.outcome is not StartOutcome.EVALUATE:
             break
         raw_conditions = result.conditions
@@ -153,11 +153,10 @@ def with_arns(ctx: ServiceContext, loop: dict) -> dict:
 
 def flow_task_info(ctx: ServiceContext, loop: dict) -> dict:
     """Title, description and task UI of the loop's flow (empty if the flow is gone or was replaced)."""
-    flow = ctx.store.resources.get_flow(loop["flow"], ("id", "title", "description", "ui")) or {}
-    flow_id, title, description, ui = flow.get("id"), flow.get("title"), flow.get("description"), flow.get("ui")
-    if flow_id is None or flow_id != loop.get("flow_id"):
+    found = ctx.store.resources.flow_task_fields(loop["flow"], loop.get("flow_id") or "")
+    if found is None:
         return {"title": "", "description": "", "ui": None}
-    return {"title": title, "description": description, "ui": ui}
+    return dict(found)
 
 
 def describe_human_loop(ctx: ServiceContext, name: str) -> dict:

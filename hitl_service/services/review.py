@@ -14,7 +14,7 @@ from hitl_service.services.finalize_drain import request_finalize
 from hitl_service.services.loops import flow_task_info
 from hitl_service.services.reviewers import identity_data, teams_of
 from hitl_service.domain.states import ClaimOutcome, CloseOutcome, ItemKind, LeaseOutcome
-from hitl_service.store.queues import Lease, is_escalation_token
+from hitl_service.store.queues import Lease, escalation_team_of
 from hitl_service.workforce import audit
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,14 @@ def hand_over_closed(ctx: ServiceContext, closed) -> None:
 
 
 # the loop fields assignment_view reads
-VIEW_FIELDS = ("name", "flow", "flow_id", "escalation_team")
+VIEW_FIELDS = ("name", "flow", "flow_id")
 
 
 def assignment_view(ctx: ServiceContext, lease_id: str, lease: Lease, loop: dict) -> dict:
     task = flow_task_info(ctx, loop)
     # an escalation lease lives in the first team's slot, but it is the escalation workteam's work: the
     # review page's per-team filter and the held-task list go by this field
-    escalation_team = loop.get("escalation_team") if is_escalation_token(lease_id) else None
+    escalation_team = escalation_team_of(lease_id) or None
     team = escalation_team or lease.team
     return {
         "token": lease_id,
@@ -90,8 +90,13 @@ def claim_next_assignment(ctx: ServiceContext, reviewer: dict, team: str | None 
     if result.outcome is ClaimOutcome.EMPTY:
         return None
     lease = result.lease
-    loop = ctx.store.loops.get_in(lease.team, lease.name, VIEW_FIELDS)
-    log.info("claimed loop=%s worker=%s team=%s", lease.name, worker, lease.team)
+    if result.flow:  # the claim script read the loop's flow (a loop stored before issue 17 may lack it)
+        loop = {"name": lease.name, "flow": result.flow, "flow_id": result.flow_id}
+    else:
+        loop = ctx.store.loops.get_in(lease.team, lease.name, ("name", "flow", "flow_id"))
+    # DEBUG, like the API's request line: the audit trail records every claim and submit, and a line per
+    # request was a measurable share of the reviewer API's CPU (issue 17)
+    log.debug("claimed loop=%s worker=%s team=%s", lease.name, worker, lease.team)
     audit.reviewer_action(ctx, "claim", reviewer, lease.name, detail={"workteam": lease.team, "lease": lease.lease_id})
     return assignment_view(ctx, lease.lease_id, lease, loop)
 
@@ -181,12 +186,12 @@ def submit_answer(ctx: ServiceContext, reviewer: dict, lease_id: str, answer_con
     encoded = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
     if len(encoded.encode()) > ctx.settings.max_answer_bytes:
         raise ValidationError(f"answerContent is larger than the {ctx.settings.max_answer_bytes}-byte limit")
-    result = ctx.store.queues.submit(lease_id, reviewer["worker_id"], now=now, answer_json=encoded)
+    result = ctx.store.queues.submit(lease_id, reviewer["worker_id"], now=now, answer_json=encoded, lease=lease)
     if result.outcome is not LeaseOutcome.OK:
         _raise_for(ctx, lease_id, result)
     loop_name = lease.name
     outcome = result.closed.outcome if result.closed else CloseOutcome.NONE
-    log.info("submitted loop=%s worker=%s outcome=%s", loop_name, reviewer["worker_id"], outcome or "open")
+    log.debug("submitted loop=%s worker=%s outcome=%s", loop_name, reviewer["worker_id"], outcome or "open")
     audit.reviewer_action(ctx, "submit", reviewer, loop_name,
                           detail={"seconds": answer["timeSpentInSeconds"], "workteam": lease.team})
     hand_over_closed(ctx, [result.closed])

@@ -154,23 +154,35 @@ class LoopStore(Part):
             return False
         return self.scripts.claim_ref(keys=[keys.loop_ref(name)], args=[team, held]) == team
 
-    def start(self, req: StartRequest, *, now: int, wake_ttl_ms: int) -> StartResult:
-        """Store the loop (or recognise an identical repeat) and put it in the route outbox."""
+    def start(self, req: StartRequest, *, now: int, wake_ttl_ms: int, route_now: bool = False) -> StartResult:
+        """Store the loop (or recognise an identical repeat) and put it in the route outbox, or with
+        ``route_now`` put its assignments on the queue in the same script (no drain needed)."""
         fresh = False
         for _ in range(3):
             loc = self.resources.locate_flow(req.flow, fresh=fresh)
             if loc is None:
                 return StartResult(StartOutcome.NO_FLOW)
-            if not self._reserve_name(req.name, loc.team):
+            # one Redis: the script takes the name reservation itself; a cluster reserves it first
+            if self.clustered and not self._reserve_name(req.name, loc.team):
                 return StartResult(StartOutcome.CONFLICT)
             member = keys.loop_member(req.name)
             stored_input, own_key = pack_input(req.input)
-            reply = self.durable(
-                self.scripts.start_loop, keys=[*keys.team_keys(loc.team), keys.loop(loc.team, req.name), keys.flow(loc.team, req.flow),
-                      keys.flow_loops(loc.team, loc.flow_id), keys.loop_input(loc.team, req.name)],
-                args=[member, stored_input, req.input_sha[:DIGEST_CHARS], req.classifiers, now, req.activation,
-                      wake_ttl_ms, req.conditions_sha1, loc.flow_id, keys.index_member(now, req.name),
-                      "1" if own_key else "0"])
+            script_keys = [*keys.team_keys(loc.team), keys.loop(loc.team, req.name), keys.flow(loc.team, req.flow),
+                           keys.flow_loops(loc.team, loc.flow_id), keys.loop_input(loc.team, req.name)]
+            args = [member, stored_input, req.input_sha[:DIGEST_CHARS], req.classifiers, now, req.activation,
+                    wake_ttl_ms, req.conditions_sha1, loc.flow_id, keys.index_member(now, req.name),
+                    "1" if own_key else "0", "1" if route_now else "0", loc.team]
+            reply = self.durable(self.scripts.start_loop,
+                                 keys=script_keys if self.clustered else [*script_keys, keys.loop_ref(req.name)],
+                                 args=args)
+            if reply[0] == "ref":
+                # the name is held for another team's slot: a live loop there (a conflict), or a stale
+                # reservation that _reserve_name takes over; then the start runs with it reserved
+                if not self._reserve_name(req.name, loc.team):
+                    return StartResult(StartOutcome.CONFLICT)
+                reply = self.durable(self.scripts.start_loop, keys=[*script_keys, keys.loop_ref(req.name)], args=args)
+                if reply[0] == "ref":  # taken for another slot again in between
+                    return StartResult(StartOutcome.CONFLICT)
             outcome = StartOutcome(reply[0])
             if outcome in (StartOutcome.RETRY, StartOutcome.NO_FLOW) and not fresh:
                 # the remembered location may be stale (flow deleted or re-created): read it again

@@ -80,6 +80,8 @@ class ClaimResult:
     outcome: ClaimOutcome
     lease: Lease | None = None
     closed: tuple[ClosedItem, ...] = ()     # items that leases reaped on the way closed
+    flow: str = ""                          # CLAIMED, a loop: its flow's name and the flow's id
+    flow_id: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,9 +172,10 @@ class QueueStore(Part):
                 keys=[*self._lease_keys(team, lease_id, member, worker), cursors],
                 args=[member, worker, now, window_ms, lease_id, best.raw_score])
             if reply[0] == ClaimOutcome.CLAIMED:
-                lease = self.get_lease(lease_id)
-                if lease is not None:
-                    return ClaimResult(ClaimOutcome.CLAIMED, lease, tuple(closed))
+                # built from the script's reply rather than read back (one round trip less per claim)
+                _, expires, deadline, item_created, flow, flow_id = reply
+                lease = Lease(lease_id, team, member, worker, now, int(expires), int(deadline), item_created)
+                return ClaimResult(ClaimOutcome.CLAIMED, lease, tuple(closed), flow=flow, flow_id=flow_id)
         return ClaimResult(ClaimOutcome.RETRY, closed=tuple(closed))
 
     def _picks(self, worker: str, teams: list[str], escalation_from, now: int, max_scan: int) -> list[_Pick]:
@@ -251,12 +254,17 @@ class QueueStore(Part):
         return LeaseResult(LeaseOutcome(outcome), member=member,
                            closed=self._closed(team, to_finalize, "finalize" if to_finalize else ""))
 
-    def submit(self, lease_id: str, worker: str, *, now: int, answer_json: str) -> LeaseResult:
-        """Store the holder's answer; the item's last answer closes it (see LeaseResult.closed)."""
-        found, refusal = self._holder_step(lease_id, worker)
-        if refusal:
-            return refusal
-        team, member = found
+    def submit(self, lease_id: str, worker: str, *, now: int, answer_json: str, lease: Lease | None = None) -> LeaseResult:
+        """Store the holder's answer; the item's last answer closes it (see LeaseResult.closed). ``lease``:
+        the lease as the caller just read it (get_lease), which spares reading its holder again; the script
+        checks the holder itself either way."""
+        if lease is not None and lease.lease_id == lease_id and lease.worker == worker:
+            team, member = lease.team, lease.member
+        else:
+            found, refusal = self._holder_step(lease_id, worker)
+            if refusal:
+                return refusal
+            team, member = found
         outcome, detail, to_finalize = self.durable(
             self.scripts.submit_answer, keys=self._lease_keys(team, lease_id, member, worker),
             args=[lease_id, worker, now, answer_json, member])

@@ -44,6 +44,7 @@ class ResourceStore(Part):
         # flow name -> FlowLocation. Safe to keep: the start script checks the flow id it was given
         # and answers "retry" (dropping the entry) when the flow was deleted or re-created.
         self._flow_locations: dict[str, FlowLocation] = {}
+        self._flow_task_fields: dict[tuple[str, str], dict] = {}
         self._lock = threading.Lock()
 
     # ---- task UIs ----------------------------------------------------------------------------
@@ -197,6 +198,22 @@ class ResourceStore(Part):
 
     def forget_flow(self, name: str) -> None:
         self._flow_locations.pop(name, None)
+
+    def flow_task_fields(self, name: str, flow_id: str) -> dict | None:
+        """Title, description and task UI of the flow ``name`` created as ``flow_id``; None when that flow
+        is gone or was replaced. Remembered per process: a flow definition is never changed after it is
+        created (a new one gets a new id), so this spares every claim two reads (issue 17)."""
+        cached = self._flow_task_fields.get((name, flow_id))
+        if cached is not None:
+            return cached
+        flow = self.get_flow(name, ("id", "title", "description", "ui"))
+        if not flow or not flow_id or flow["id"] != flow_id:
+            return None
+        if len(self._flow_task_fields) > 10_000:
+            self._flow_task_fields.clear()
+        found = self._flow_task_fields[(name, flow_id)] = {"title": flow["title"], "description": flow["description"],
+                                                           "ui": flow["ui"]}
+        return found
 
     def get_flow(self, name: str, fields: tuple[str, ...] | None = None) -> dict | None:
         """The flow's record (or the named fields of it); None if there is no such flow."""

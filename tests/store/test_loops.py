@@ -204,3 +204,18 @@ def test_finalize_take_skips_failed_writes_and_lowers_the_wake_flag_only_when_no
     assert store.loops.take_finalize("t", 102, 10) == []
     assert not store.client.exists(keys.finalize_awake("t"))   # only b, which failed, is left: the flag is down
     assert store.loops.wake_finalize("t", 5000) is True
+
+
+def test_a_start_that_routes_now_puts_its_assignments_on_the_queue_in_the_same_step(store):
+    make_flow(store)
+    first = store.loops.start(req("a"), now=10, wake_ttl_ms=5000, route_now=True)
+    assert first.outcome is StartOutcome.CREATED and not first.wake_router   # no drain is asked for
+    assert store.client.zrange(keys.queue("t"), 0, -1, withscores=True) == [("loop:a", 10.0)]
+    assert store.loops.get("a", ("routed", "queued", "status")) == {"routed": "1", "queued": "2", "status": "InProgress",
+                                                                 "name": "a"}
+    assert store.stats.read().route_backlog == 0 and not store.client.exists(keys.route_awake("t"))
+    # a repeat is recognised and routes nothing twice; the drain finds nothing left to do
+    assert store.loops.start(req("a"), now=11, wake_ttl_ms=5000, route_now=True).outcome is StartOutcome.EXISTS
+    assert store.loops.route("a") is RouteOutcome.ALREADY
+    assert store.loops.route_pending("t", 10) == []
+    assert store.client.hget(keys.team_stats("t"), "queued") == "2"

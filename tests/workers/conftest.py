@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +36,17 @@ def worker_settings(service, data_dir, *, backend="local", moto=None, **override
                       s3_secret_access_key="testing")
     values.update(overrides)
     return make_settings(service.settings.redis_url, str(data_dir), **values)
+
+
+@pytest.fixture
+def deferred_routing(service):
+    """The API as with HITL_ROUTE_INLINE=false: started loops wait in the route outbox for the drain task
+    (the fallback path, which these tests exercise on its own)."""
+    ctx = service.ctx
+    shipped = ctx.settings
+    ctx.settings = dataclasses.replace(shipped, route_inline=False)
+    yield
+    ctx.settings = shipped
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import wait_until
 from tests.support import resources as R
 from tests.workers.test_routing import assert_routed_exactly_once, start_many
+
+# these tests exercise the route outbox and its drain task: starts do not route inline here
+pytestmark = pytest.mark.usefixtures("deferred_routing")
+
 
 
 def test_a_burst_of_starts_is_routed_without_the_outbox_sweeper(service, sm, worker_factory):

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import redis
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -21,6 +22,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from hitl_service.store import keys
 from tests.conftest import ROOT, wait_until
 from tests.support import resources as R
+
+# these tests exercise the route outbox and its drain task: starts do not route inline here
+pytestmark = pytest.mark.usefixtures("deferred_routing")
+
 
 ROUTE_LOG = re.compile(r"route loop=(\S+) outcome=(\w+)")
 

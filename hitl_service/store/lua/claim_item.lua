@@ -9,7 +9,7 @@ local member, worker, now, window, lease_id = ARGV[1], ARGV[2], tonumber(ARGV[3]
 if not redis.call('ZSCORE', QUEUE, member) or redis.call('SISMEMBER', WORKED, member) == 1 then
   return {'retry'}
 end
-local s = redis.call('HMGET', ITEM, 'status', 'target', 'queued', 'time_limit', 'created_ms')
+local s = redis.call('HMGET', ITEM, 'status', 'target', 'queued', 'time_limit', 'created_ms', 'flow', 'fid', 'flow_id')
 if s[1] ~= 'InProgress' or s[2] ~= '' or tonumber(s[3] or '0') <= 0 then
   -- should not happen (stop and expiry withdraw queued work): repair the queue, the caller looks again
   if escalation_lease(lease_id) then withdraw_escalation(QUEUE, ITEM, member) else redis.call('ZREM', QUEUE, member) end
@@ -33,4 +33,6 @@ redis.call('HSET', LEASE, 'item', member, 'worker', worker, 'accepted_ms', now, 
 redis.call('ZADD', LEASES, expires, lease_id)
 redis.call('SADD', WORKER_LEASES, lease_id)
 redis.call('HINCRBY', STATS, 'claims', 1)
-return {'claimed', expires, deadline}
+-- what the caller shows the reviewer, so it needs no further reads (issue 17): the item's creation
+-- time and, for a loop, its flow's name and id (the long field name: a loop stored before issue 17)
+return {'claimed', expires, deadline, s[5] or '', s[6] or '', s[7] or s[8] or ''}

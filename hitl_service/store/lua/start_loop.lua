@@ -3,9 +3,18 @@
 -- KEYS[10] loop (work item), KEYS[11] flow, KEYS[12] the flow's loop index, KEYS[13] the loop's input
 -- ARGV member, input (as stored: see LoopStore.start), input digest, classifiers, now, activation,
 --      wake_ttl_ms, conditions_sha1, flow_id (as the caller read it), index member, '1' when the input
---      goes to its own key ('0': inline in the loop hash)
+--      goes to its own key ('0': inline in the loop hash), '1' to route the loop in this step
 local ITEM, FLOW, FLOW_LOOPS, INPUT = KEYS[10], KEYS[11], KEYS[12], KEYS[13]
 local member, now = ARGV[1], tonumber(ARGV[5])
+-- KEYS[14], on one Redis only: the loop name's reservation (claim_ref.lua), taken here to spare the start
+-- a round trip (issue 17). It lives outside the team's hash tag, so on a cluster the caller reserves the
+-- name first and passes no KEYS[14]. ARGV[13] the team. A name held for another team goes back to the
+-- caller, which sorts it out (store/loops.py _reserve_name) and calls again.
+if KEYS[14] then
+  local held = redis.call('GET', KEYS[14])
+  if held and held ~= ARGV[13] then return {'ref', held} end
+  if not held then redis.call('SET', KEYS[14], ARGV[13]) end
+end
 local f = redis.call('HMGET', FLOW, 'status', 'id', 'team', 'task_count', 'time_limit', 'lifetime', 'name',
                      'output_path', 'webhooks', 'conditions', 'initial_workers', 'target_confidence',
                      'escalation_team')
@@ -58,8 +67,13 @@ if f[11] and f[11] ~= '' then
 end
 redis.call('ZADD', FLOW_LOOPS, 0, ARGV[10])
 redis.call('ZADD', EXPIRY, now + tonumber(f[6]) * 1000, member)
-redis.call('ZADD', OUT_ROUTE, now, member)
 redis.call('HINCRBY', STATS, 'loop:InProgress', 1)
+if ARGV[12] == '1' then
+  -- routed in the same step (issue 17): claimable when the start returns, no drain task, no outbox entry
+  route_one(ITEM, member)
+  return {'created', 0}
+end
+redis.call('ZADD', OUT_ROUTE, now, member)
 -- one drain task routes every loop that arrives while it runs: only the start that finds no drain
 -- under way asks for one (the flag lapses on its own if that task is lost)
 local wake = redis.call('SET', ROUTE_AWAKE, now, 'NX', 'PX', tonumber(ARGV[7]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import redis
+
 from hitl_service.store import keys, luafiles
 
 
@@ -45,7 +47,14 @@ class Part:
         pipe = self.r.pipeline(transaction=False)
         script(keys=keys, args=args, client=pipe)
         pipe.wait(self.min_replicas, self.wait_timeout_ms)
-        reply, acked = pipe.execute()
+        try:
+            reply, acked = pipe.execute()
+        except redis.ResponseError as exc:
+            # the connection's server was demoted to a replica during a failover (between the script and
+            # the WAIT): the write is not confirmed, which the client may retry, like a missing ack
+            if "WAIT cannot be used with replica" in str(exc):
+                raise NotReplicated(f"the server became a replica during the write: {exc}") from None
+            raise
         if acked < self.min_replicas:
             raise NotReplicated(f"write reached {acked} of {self.min_replicas} replicas in {self.wait_timeout_ms} ms")
         return reply

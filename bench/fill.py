@@ -97,14 +97,19 @@ def _snapshot(client: redis.Redis) -> dict[str, object]:
     return snap
 
 
-# labeling jobs' global indexes move on their own while a worker runs (P1 ingests a job beside the
-# loops); they are no part of a loop's layout
+# labeling jobs' keys (their global indexes and their own slots' keys, such as the ingest lock) move on
+# their own while a worker runs (P1 ingests a job beside the loops); they are no part of a loop's layout
 _NOT_A_LOOPS_KEY = (keys.JOBS, keys.JOBS_ACTIVE, keys.JOBS_RECENT, keys.JOBS_BY_NAME)
+_JOB_SLOT = keys.PREFIX + "{job:"
+
+
+def _loops_key(k: str) -> bool:
+    return k not in _NOT_A_LOOPS_KEY and not k.startswith(_JOB_SLOT)
 
 
 def _changed(before: dict, after: dict, name: str) -> set[str]:
-    return {k.replace(name, "<loop>") for k in after if before.get(k) != after[k] and k not in _NOT_A_LOOPS_KEY} | \
-           {k.replace(name, "<loop>") for k in before if k not in after and k not in _NOT_A_LOOPS_KEY}
+    return {k.replace(name, "<loop>") for k in after if before.get(k) != after[k] and _loops_key(k)} | \
+           {k.replace(name, "<loop>") for k in before if k not in after and _loops_key(k)}
 
 
 class Filler:

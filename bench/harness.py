@@ -333,7 +333,8 @@ class Gunicorn:
         self.argv = argv
         self.proc = Proc(name, argv, env)
         wait_for_port(self.port, timeout=30, proc=self.proc.proc)
-        wait_http(f"{self.url}/healthz", self.proc, 30)
+        # generous: on a loaded 2-core machine (a CI run beside other work) workers boot slowly
+        wait_http(f"{self.url}/healthz", self.proc, 90)
 
     @property
     def url(self) -> str:
